@@ -1,0 +1,87 @@
+"""Atende: create_app() is a short list of init steps."""
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import secrets
+
+import click
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+log = logging.getLogger(__name__)
+
+
+def create_app(config_object: str = "config", **overrides: object) -> Flask:
+    """Build the Flask application."""
+    app = Flask(__name__, instance_path=os.path.join(os.path.dirname(os.path.dirname(__file__)), "instance"))
+    app.config.from_object(config_object)
+    app.config.update(overrides)
+    init_secret_key(app)
+    init_extensions(app)
+    init_appbuilder(app)
+    init_jinja(app)
+    init_cli(app)
+    return app
+
+
+def init_secret_key(app: Flask) -> None:
+    """Refuse to serve outside debug/test without a SECRET_KEY of at least 32 bytes."""
+    key = app.config.get("SECRET_KEY") or ""
+    if len(key.encode()) >= 32:
+        return
+    if app.config.get("DEBUG") or app.config.get("TESTING"):
+        app.config["SECRET_KEY"] = key or secrets.token_hex(32)
+        return
+    in_cli = click.get_current_context(silent=True) is not None and "run" not in sys.argv[1:]
+    if in_cli:
+        app.config["SECRET_KEY"] = secrets.token_hex(32)
+        return
+    raise RuntimeError(
+        "SECRET_KEY ausente ou curta: defina SECRET_KEY com pelo menos 32 bytes "
+        "(por exemplo: python -c 'import secrets; print(secrets.token_hex(32))')."
+    )
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_foreign_keys(dbapi_connection: object, connection_record: object) -> None:
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+
+def init_extensions(app: Flask) -> None:
+    from app.extensions import csrf, db, migrate
+
+    os.makedirs(app.instance_path, exist_ok=True)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"), compare_type=True)
+    csrf.init_app(app)
+
+
+def init_appbuilder(app: Flask) -> None:
+    from app.extensions import appbuilder, db
+
+    with app.app_context():
+        appbuilder.init_app(app, db.session)
+        from app import api, views
+
+        views.register(appbuilder)
+        api.register(appbuilder)
+
+
+def init_jinja(app: Flask) -> None:
+    from app import formatting
+
+    app.jinja_env.filters.update(formatting.FILTERS)
+
+
+def init_cli(app: Flask) -> None:
+    from app.cli import commands
+
+    for command in commands:
+        app.cli.add_command(command)

@@ -1,0 +1,148 @@
+"""REST API resources (/api/v1/…): configuration only; rules live in app.domain."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import request
+
+from app.domain import customers, service_orders, tickets
+from app.domain.access import ServiceOrderScopeFilter, TicketScopeFilter
+from app.extensions import db
+from app.models import (
+    Channel,
+    Contract,
+    Customer,
+    Department,
+    ServiceOrder,
+    Subject,
+    Ticket,
+    TicketEvent,
+    TicketStatus,
+)
+from app.viewbase import AtendeApi, AtendeInterface as Interface, current_user
+
+TICKET_FIELDS = [
+    "type", "customer", "contract", "site", "subject", "department", "priority", "channel", "direction",
+    "received_at", "status", "sub_status", "closing_reason", "opening_description", "closing_description",
+    "is_draft", "rating", "related_ticket", "assignees",
+]
+TICKET_READ = [
+    "id", "protocol", "version", "type", "customer.id", "customer.name", "contract.id", "contract.number",
+    "site.id", "subject.id", "subject.name", "department.id", "department.name", "priority.id", "priority.name",
+    "channel.id", "channel.name", "direction", "status.id", "status.name", "status.category", "sub_status.id",
+    "closing_reason.id", "opening_description", "closing_description", "service_address", "received_at",
+    "opened_at", "due_at", "closed_at", "updated_at", "is_draft", "rating", "related_ticket.id",
+    "grouped_with.id", "opened_by.id", "assignees.id", "cancel_reason",
+]
+
+
+class TicketApi(AtendeApi):
+    resource_name = "ticket"
+    datamodel = Interface(Ticket)
+    list_columns = ["id", "protocol", "type", "customer.id", "customer.name", "subject.id", "subject.name",
+                    "status.id", "status.name", "status.category", "is_draft", "opened_at", "due_at", "closed_at"]
+    show_columns = TICKET_READ
+    add_columns = TICKET_FIELDS
+    edit_columns = TICKET_FIELDS
+    order_columns = ["id", "protocol", "opened_at", "due_at", "closed_at"]
+    search_columns = ["protocol", "customer", "status", "subject", "is_draft", "opened_at"]
+    base_order = ("id", "desc")
+    base_filters = [["id", TicketScopeFilter, None]]
+    rules_add = staticmethod(lambda item: tickets.create_ticket(db.session, item, current_user()))
+    rules_delete = staticmethod(lambda item: tickets.delete_ticket(db.session, item))
+
+    def put_headless(self, pk: Any) -> Any:
+        body = request.get_json(silent=True)
+        version = request.headers.get("If-Match")
+        if isinstance(body, dict) and "version" in body:
+            version = body.pop("version")
+        self._expected_version = version
+        return super().put_headless(pk)
+
+    def pre_update(self, item: Any) -> None:
+        version = getattr(self, "_expected_version", None)
+        self._run(lambda t: tickets.update_ticket(db.session, t, current_user(), version), item)
+
+
+class CustomerApi(AtendeApi):
+    resource_name = "customer"
+    datamodel = Interface(Customer)
+    list_columns = ["id", "person_type", "name", "trade_name", "document", "group.id", "active"]
+    show_columns = list_columns + ["state_registration", "birth_date", "notes", "created_at",
+                                   "phones.number", "phones.is_primary", "emails.email", "contracts.id"]
+    add_columns = edit_columns = ["person_type", "name", "trade_name", "document", "state_registration",
+                                  "birth_date", "group", "notes", "active"]
+    search_columns = ["name", "document", "person_type", "active"]
+    rules_add = rules_update = staticmethod(lambda item: customers.save_customer(db.session, item))
+
+
+class ContractApi(AtendeApi):
+    resource_name = "contract"
+    datamodel = Interface(Contract)
+    list_columns = ["id", "number", "customer.id", "plan.id", "plan.name", "login", "status", "city.id"]
+    show_columns = list_columns + ["street", "number", "complement", "district", "zip_code", "site.id",
+                                   "activated_at", "cancelled_at"]
+    add_columns = edit_columns = ["customer", "number", "plan", "login", "status", "street", "complement",
+                                  "district", "city", "zip_code", "site", "activated_at"]
+    search_columns = ["number", "login", "status", "customer"]
+    rules_add = rules_update = staticmethod(lambda item: customers.save_contract(db.session, item))
+
+
+class ServiceOrderApi(AtendeApi):
+    resource_name = "serviceorder"
+    datamodel = Interface(ServiceOrder)
+    list_columns = ["id", "ticket.id", "ticket.protocol", "type.id", "type.name", "status", "technician.id",
+                    "scheduled_start", "scheduled_end", "opened_at", "closed_at"]
+    show_columns = list_columns + ["address", "description", "closing_notes", "started_at"]
+    add_columns = ["ticket", "type", "status", "technician", "scheduled_start", "scheduled_end", "address",
+                   "description"]
+    edit_columns = ["type", "status", "technician", "scheduled_start", "scheduled_end", "address",
+                    "description", "closing_notes"]
+    search_columns = ["status", "ticket", "technician", "type"]
+    base_filters = [["id", ServiceOrderScopeFilter, None]]
+    rules_add = staticmethod(lambda item: service_orders.create_service_order(db.session, item, current_user()))
+    rules_update = staticmethod(lambda item: service_orders.update_service_order(db.session, item, current_user()))
+    rules_delete = staticmethod(service_orders.delete_service_order)
+
+
+class TicketEventApi(AtendeApi):
+    resource_name = "ticketevent"
+    datamodel = Interface(TicketEvent)
+    base_permissions = ["can_get", "can_info"]
+    list_columns = ["id", "ticket.id", "ticket.protocol", "created_at", "user.id", "user.username", "kind",
+                    "field", "old_value", "new_value", "note"]
+    show_columns = list_columns
+    search_columns = ["ticket", "kind", "field", "created_at"]
+    base_order = ("id", "asc")
+    base_filters = [["ticket", TicketScopeFilter, None]]
+
+
+def _config_api(model: type, name: str, columns: list[str]) -> type:
+    return type(
+        f"{model.__name__}Api",
+        (AtendeApi,),
+        {
+            "resource_name": name,
+            "datamodel": Interface(model),
+            "list_columns": ["id"] + columns,
+            "show_columns": ["id"] + columns,
+            "add_columns": columns,
+            "edit_columns": columns,
+            "search_columns": ["name", "active"],
+        },
+    )
+
+
+SubjectApi = _config_api(Subject, "subject", [
+    "name", "sla_hours", "default_department", "default_priority", "requires_contract", "requires_login",
+    "requires_channel", "requires_sub_status", "requires_closing_reason", "active",
+])
+TicketStatusApi = _config_api(TicketStatus, "ticketstatus", ["name", "color", "order", "category", "active"])
+ChannelApi = _config_api(Channel, "channel", ["name", "is_portal", "active"])
+DepartmentApi = _config_api(Department, "department", ["name", "email", "active"])
+
+
+def register(appbuilder: Any) -> None:
+    for api in (TicketApi, CustomerApi, ContractApi, ServiceOrderApi, TicketEventApi, SubjectApi,
+                TicketStatusApi, ChannelApi, DepartmentApi):
+        appbuilder.add_api(api)

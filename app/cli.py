@@ -1,0 +1,70 @@
+"""Flask CLI commands: init, seed-demo, seed-bench."""
+from __future__ import annotations
+
+import os
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from app.extensions import appbuilder, db
+from app.security import ALL_ROLES, ROLE_ADMIN
+
+
+def ensure_roles() -> None:
+    """Create the builtin roles' rows (their permissions are declared in config)."""
+    sm = appbuilder.sm
+    for name in ALL_ROLES:
+        if sm.find_role(name) is None:
+            sm.add_role(name)
+
+
+@click.command("init")
+@with_appcontext
+def init_command() -> None:
+    """Create roles, parameters and the admin from ADMIN_USERNAME/ADMIN_PASSWORD (idempotent)."""
+    from app.domain.params import get_parameters
+
+    ensure_roles()
+    get_parameters(db.session)
+    db.session.commit()
+    username = os.environ.get("ADMIN_USERNAME", "admin")
+    password = os.environ.get("ADMIN_PASSWORD")
+    if not password:
+        password = "admin"
+        click.echo("AVISO: ADMIN_PASSWORD não definido; usando a senha de demonstração 'admin'. "
+                   "Não use em produção.", err=True)
+    sm = appbuilder.sm
+    if sm.find_user(username=username) is None:
+        user = sm.add_user(username, "Administrador", "Atende", f"{username}@atende.local",
+                           sm.find_role(ROLE_ADMIN), password)
+        if not user:
+            raise click.ClickException("Não foi possível criar o administrador.")
+        click.echo(f"Administrador {username} criado.")
+    else:
+        click.echo(f"Administrador {username} já existe.")
+
+
+@click.command("seed-demo")
+@with_appcontext
+def seed_demo_command() -> None:
+    """Load realistic pt-BR demo data once (idempotent)."""
+    from app.seed import seed_demo
+
+    ensure_roles()
+    click.echo(seed_demo(db.session))
+
+
+@click.command("seed-bench")
+@click.option("--tickets", "ticket_count", type=int, default=100_000, show_default=True)
+@click.option("--customers", "customer_count", type=int, default=20_000, show_default=True)
+@with_appcontext
+def seed_bench_command(ticket_count: int, customer_count: int) -> None:
+    """Bulk synthetic data for benchmarks."""
+    from app.seed_bench import seed_bench
+
+    ensure_roles()
+    seed_bench(db.session, ticket_count, customer_count, echo=click.echo)
+
+
+commands = [init_command, seed_demo_command, seed_bench_command]

@@ -1,0 +1,80 @@
+"""Which tickets and service orders a user may see: one rule for views, actions, API and downloads."""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from flask import g
+from flask_appbuilder.models.filters import BaseFilter
+from sqlalchemy import exists, select, false
+from sqlalchemy.orm import Session
+
+from app.models import Customer, ServiceOrder, Ticket
+from app.security import ROLE_CUSTOMER, ROLE_TECHNICIAN, role_names, sees_all_tickets
+
+
+def ticket_condition(user: Any) -> Optional[Any]:
+    """Return the SQL condition limiting tickets to the user's, or None for all."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return false()
+    if sees_all_tickets(user):
+        return None
+    roles = role_names(user)
+    conditions = []
+    if ROLE_TECHNICIAN in roles:
+        conditions.append(
+            exists().where(ServiceOrder.ticket_id == Ticket.id, ServiceOrder.technician_id == user.id)
+        )
+    if ROLE_CUSTOMER in roles:
+        conditions.append(
+            Ticket.customer_id.in_(select(Customer.id).where(Customer.portal_user_id == user.id))
+        )
+    if not conditions:
+        return false()
+    from sqlalchemy import or_
+
+    return or_(*conditions)
+
+
+def service_order_condition(user: Any) -> Optional[Any]:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return false()
+    if sees_all_tickets(user):
+        return None
+    if ROLE_TECHNICIAN in role_names(user):
+        return ServiceOrder.technician_id == user.id
+    return false()
+
+
+def can_see_ticket(session: Session, user: Any, ticket_id: int) -> bool:
+    condition = ticket_condition(user)
+    query = select(Ticket.id).where(Ticket.id == ticket_id)
+    if condition is not None:
+        query = query.where(condition)
+    return session.scalar(query) is not None
+
+
+class _ScopeFilter(BaseFilter):
+    name = "scope"
+    arg_name = "scope"
+
+    def condition(self, user: Any) -> Optional[Any]:
+        raise NotImplementedError
+
+    def apply(self, query: Any, value: Any) -> Any:
+        condition = self.condition(getattr(g, "user", None))
+        return query if condition is None else query.filter(condition)
+
+
+class TicketScopeFilter(_ScopeFilter):
+    """Limit any query that involves tickets to the current user's visible tickets."""
+
+    def condition(self, user: Any) -> Optional[Any]:
+        condition = ticket_condition(user)
+        if condition is None or self.datamodel.obj is Ticket:
+            return condition
+        return self.datamodel.obj.ticket_id.in_(select(Ticket.id).where(condition))
+
+
+class ServiceOrderScopeFilter(_ScopeFilter):
+    def condition(self, user: Any) -> Optional[Any]:
+        return service_order_condition(user)

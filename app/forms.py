@@ -1,0 +1,121 @@
+"""Form fields for pt-BR dates and remote (AJAX) look-ups of big tables."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Optional
+
+from flask import url_for
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
+from wtforms import Field
+from wtforms.fields import DateField, DateTimeField
+
+from app.extensions import db
+
+
+class BRDateWidget:
+    """A text input with the pt-BR date picker (dd/mm/aaaa)."""
+
+    css_class = "atende_date"
+    placeholder = "dd/mm/aaaa"
+
+    def __call__(self, field: Field, **kwargs: Any) -> Markup:
+        kwargs.setdefault("id", field.id)
+        kwargs.setdefault("name", field.name)
+        kwargs["class"] = f"form-control {self.css_class}"
+        value = field._value()
+        return Markup(
+            '<div class="input-group"><span class="input-group-addon"><i class="fa fa-calendar"></i></span>'
+            f'<input type="text" autocomplete="off" placeholder="{self.placeholder}" value="{escape(value)}" '
+            + " ".join(f'{k}="{escape(v)}"' for k, v in kwargs.items())
+            + "></div>"
+        )
+
+
+class BRDateTimeWidget(BRDateWidget):
+    css_class = "atende_datetime"
+    placeholder = "dd/mm/aaaa hh:mm"
+
+
+class BRDateField(DateField):
+    widget = BRDateWidget()
+
+    def __init__(self, label: Any = None, validators: Any = None, **kwargs: Any) -> None:
+        super().__init__(label, validators, format="%d/%m/%Y", **kwargs)
+        self.gettext_message = _l("Data inválida: use dd/mm/aaaa.")
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError(str(self.gettext_message))
+
+
+class BRDateTimeField(DateTimeField):
+    widget = BRDateTimeWidget()
+
+    def __init__(self, label: Any = None, validators: Any = None, **kwargs: Any) -> None:
+        super().__init__(label, validators, format=["%d/%m/%Y %H:%M", "%d/%m/%Y"], **kwargs)
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return " ".join(self.raw_data)
+        return self.data.strftime("%d/%m/%Y %H:%M") if self.data else ""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        if not valuelist or not " ".join(valuelist).strip():
+            self.data = None
+            return
+        text = " ".join(valuelist).strip()
+        for fmt in self.strptime_format:
+            try:
+                self.data = dt.datetime.strptime(text, fmt)
+                return
+            except ValueError:
+                continue
+        self.data = None
+        raise ValueError(str(_l("Data e hora inválidas: use dd/mm/aaaa hh:mm.")))
+
+
+class LookupWidget:
+    """A select filled on demand from a look-up endpoint (select2 with AJAX)."""
+
+    def __call__(self, field: "LookupField", **kwargs: Any) -> Markup:
+        url = url_for("LookupView.lookup", kind=field.kind)
+        options = '<option value=""></option>'
+        if field.data is not None:
+            options += f'<option value="{field.data.id}" selected>{escape(str(field.data))}</option>'
+        return Markup(
+            f'<select id="{field.id}" name="{field.name}" class="form-control atende_lookup" '
+            f'data-url="{url}" data-placeholder="{escape(str(_l("Digite para buscar…")))}">{options}</select>'
+        )
+
+
+class LookupField(Field):
+    """A many-to-one field that loads only the chosen row, never the whole table."""
+
+    widget = LookupWidget()
+
+    def __init__(self, label: Any = None, validators: Any = None, model: Any = None, kind: str = "", **kwargs: Any) -> None:
+        super().__init__(label, validators, **kwargs)
+        self.model = model
+        self.kind = kind
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        raw = (valuelist[0] if valuelist else "").strip()
+        if not raw:
+            self.data = None
+            return
+        try:
+            self.data = db.session.get(self.model, int(raw))
+        except (TypeError, ValueError):
+            self.data = None
+        if self.data is None:
+            raise ValueError(str(_l("Escolha inválida.")))
+
+    def _value(self) -> str:
+        return str(self.data.id) if self.data is not None else ""
+
+
+def lookup_field(label: Any, model: Any, kind: str, validators: Optional[list] = None) -> LookupField:
+    return LookupField(label, validators or [], model=model, kind=kind)

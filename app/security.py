@@ -1,0 +1,86 @@
+"""Roles and their permissions, declared as FAB builtin roles (no permission queries per request)."""
+from __future__ import annotations
+
+from flask_appbuilder.security.sqla.manager import SecurityManager
+
+ROLE_ADMIN = "Admin"
+ROLE_MANAGER = "Gestor"
+ROLE_AGENT = "Atendente"
+ROLE_TECHNICIAN = "Tecnico"
+ROLE_CUSTOMER = "Assinante"
+ROLE_PUBLIC = "Public"
+ALL_ROLES = (ROLE_ADMIN, ROLE_MANAGER, ROLE_AGENT, ROLE_TECHNICIAN, ROLE_CUSTOMER, ROLE_PUBLIC)
+
+READ = "can_list|can_show|can_get|can_info"
+WRITE = "can_add|can_edit|can_post|can_put"
+
+OPERATIONS = (
+    "Ticket|TicketMessage|Attachment|ServiceOrder|Customer|CustomerPhone|CustomerEmail"
+    "|CustomerAddress|Contract"
+)
+CONFIGURATION = (
+    "Subject|Department|Channel|TicketStatus|SubStatus|ClosingReason|Priority|ServiceOrderType"
+    "|CustomerGroup|City|Plan|Site|GeneralParameters|KnowledgeArticle"
+)
+OPERATION_MENUS = "Service|Customers|ServiceOrders|Tickets|MyTickets|TicketHistory|ServiceOrderList|CustomerList|ContractList|Knowledge|Reports"
+CONFIGURATION_MENUS = "Configuration|Subjects|Departments|Channels|TicketStatuses|SubStatuses|ClosingReasons|Priorities|ServiceOrderTypes|CustomerGroups|Cities|Plans|Sites|GeneralParameters|KnowledgeArticles"
+SELF_SERVICE = [
+    ["UserDBModelView", "can_userinfo|resetmypassword|userinfoedit"],
+    ["ResetMyPasswordView|UserInfoEditView", "can_this_form_get|can_this_form_post"],
+]
+
+
+def _views(names: str, kinds: str = "View|Api") -> str:
+    return rf"^({names})({kinds})$"
+
+
+def _perm(names: str) -> str:
+    return rf"^({names})$"
+
+
+ROLES = {
+    ROLE_ADMIN: [[".*", ".*"]],
+    ROLE_MANAGER: [
+        [_views(OPERATIONS + "|TicketEvent|MyTicket|MyServiceOrder"), ".*"],
+        [_views(CONFIGURATION), _perm(READ)],
+        [_views("KnowledgeArticle"), _perm(READ + "|" + WRITE)],
+        [_perm(OPERATION_MENUS + "|" + CONFIGURATION_MENUS), "^menu_access$"],
+        *SELF_SERVICE,
+    ],
+    ROLE_AGENT: [
+        [_views("Ticket"), _perm(READ + "|" + WRITE + "|can_delete|can_start|can_delete_drafts")],
+        [_views("MyTicket"), _perm(READ + "|" + WRITE)],
+        [_views("TicketMessage|Attachment"), _perm(READ + "|can_add|can_post|can_download")],
+        [_views("ServiceOrder|Customer|CustomerPhone|CustomerEmail|CustomerAddress|Contract"), _perm(READ + "|" + WRITE)],
+        [_views("TicketEvent"), _perm(READ)],
+        [_views("KnowledgeArticle", "View"), _perm("can_list|can_show")],
+        [_views(CONFIGURATION, "Api"), _perm("can_get|can_info")],
+        [_perm(OPERATION_MENUS), "^menu_access$"],
+        *SELF_SERVICE,
+    ],
+    ROLE_TECHNICIAN: [
+        [_views("MyServiceOrder"), _perm("can_list|can_show|can_edit")],
+        [_views("ServiceOrder", "Api"), _perm("can_get|can_put|can_info")],
+        [_views("Ticket"), _perm("can_show|can_get")],
+        [_views("TicketEvent|TicketMessage|Attachment"), _perm("can_list|can_show|can_get|can_download")],
+        [_perm("ServiceOrders|MyServiceOrders"), "^menu_access$"],
+        *SELF_SERVICE,
+    ],
+    ROLE_CUSTOMER: [
+        [_views("Ticket", "Api"), _perm("can_get|can_post|can_info")],
+        [_views("TicketEvent", "Api"), _perm("can_get|can_info")],
+    ],
+}
+
+
+def role_names(user: object) -> set[str]:
+    return {role.name for role in getattr(user, "roles", None) or []}
+
+
+def sees_all_tickets(user: object) -> bool:
+    """Admin, Gestor and Atendente see every ticket; others only their own."""
+    return bool(role_names(user) & {ROLE_ADMIN, ROLE_MANAGER, ROLE_AGENT})
+
+
+class AtendeSecurityManager(SecurityManager):
+    """FAB's security manager; roles are builtin and declared above."""

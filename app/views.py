@@ -1,0 +1,480 @@
+"""Generated CRUD views: configuration only; rules live in app.domain."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, g, jsonify, redirect, request, url_for
+from flask_appbuilder import BaseView, IndexView, expose, has_access
+from flask_appbuilder.models.sqla.filters import FilterEqual, FilterEqualFunction
+from flask_babel import gettext, lazy_gettext as _l
+from sqlalchemy import func, or_, select
+from wtforms import HiddenField, SelectField
+from wtforms.validators import DataRequired, InputRequired, Optional as OptionalValidator
+
+from app.domain import customers, service_orders, tickets
+from app.domain.access import TicketScopeFilter, ServiceOrderScopeFilter
+from app.domain.documents import digits, format_document
+from app.domain.labels import choices
+from app.domain import messages
+from app.extensions import db
+from app.forms import lookup_field
+from app.models import (
+    Attachment,
+    Channel,
+    City,
+    ClosingReason,
+    Contract,
+    Customer,
+    CustomerAddress,
+    CustomerEmail,
+    CustomerGroup,
+    CustomerPhone,
+    Department,
+    GeneralParameters,
+    KnowledgeArticle,
+    Plan,
+    Priority,
+    ServiceOrder,
+    ServiceOrderType,
+    Site,
+    SubStatus,
+    Subject,
+    Ticket,
+    TicketEvent,
+    TicketMessage,
+    TicketStatus,
+)
+from app.viewbase import AtendeInterface as Interface, AtendeModelView, ReadOnlyModelView, current_user
+
+
+def get_user_id() -> Any:
+    return getattr(current_user(), "id", None)
+
+
+def _choice_field(label: Any, kind: str, required: bool = True) -> SelectField:
+    validators = [InputRequired()] if required else [OptionalValidator()]
+    return SelectField(label, choices=[(str(k), v) for k, v in choices(kind)], validators=validators)
+
+
+def _active(model: Any) -> list:
+    return [["active", FilterEqual, True]]
+
+
+class HomeView(IndexView):
+    index_template = "home.html"
+
+    @expose("/")
+    def index(self) -> Any:
+        user = current_user()
+        summary = {}
+        if user is not None and getattr(user, "is_authenticated", False):
+            from app.domain.reports import home_summary
+
+            summary = home_summary(db.session, user)
+        return self.render_template(self.index_template, appbuilder=self.appbuilder, summary=summary)
+
+
+class LookupView(BaseView):
+    """Small JSON look-ups for remote selects (≤ 20 rows, never a whole table)."""
+
+    route_base = "/lookup"
+    default_view = "lookup"
+
+    @expose("/<kind>")
+    def lookup(self, kind: str) -> Any:
+        user = current_user()
+        if user is None or not getattr(user, "is_authenticated", False):
+            abort(401)
+        from app.domain.search import lookup
+
+        rows = lookup(db.session, kind, request.args.get("q", ""), request.args.get("customer"), user)
+        if rows is None:
+            abort(404)
+        return jsonify(results=[{"id": pk, "text": text} for pk, text in rows])
+
+
+# ---------------------------------------------------------------- configuration
+
+
+class NamedView(AtendeModelView):
+    list_columns = ["name", "active"]
+    add_columns = edit_columns = show_columns = ["name", "active"]
+    search_columns = ["name", "active"]
+    order_columns = ["name"]
+    base_order = ("name", "asc")
+
+
+class DepartmentView(NamedView):
+    datamodel = Interface(Department)
+    list_columns = ["name", "email", "active"]
+    add_columns = edit_columns = show_columns = ["name", "email", "active"]
+
+
+class ChannelView(NamedView):
+    datamodel = Interface(Channel)
+    list_columns = ["name", "is_portal", "active"]
+    add_columns = edit_columns = show_columns = ["name", "is_portal", "active"]
+
+
+class PriorityView(NamedView):
+    datamodel = Interface(Priority)
+    list_columns = ["name", "level", "color", "active"]
+    add_columns = edit_columns = show_columns = ["name", "level", "color", "active"]
+    base_order = ("level", "asc")
+
+
+class ClosingReasonView(NamedView):
+    datamodel = Interface(ClosingReason)
+
+
+class SubStatusView(NamedView):
+    datamodel = Interface(SubStatus)
+
+
+class ServiceOrderTypeView(NamedView):
+    datamodel = Interface(ServiceOrderType)
+
+
+class CustomerGroupView(NamedView):
+    datamodel = Interface(CustomerGroup)
+
+
+class TicketStatusView(NamedView):
+    datamodel = Interface(TicketStatus)
+    list_columns = ["order", "name", "category", "color", "active"]
+    add_columns = edit_columns = show_columns = ["name", "category", "color", "order", "active"]
+    search_columns = ["name", "category", "active"]
+    order_columns = ["order", "name"]
+    base_order = ("order", "asc")
+    add_form_extra_fields = edit_form_extra_fields = {"category": _choice_field(_l("Categoria"), "category")}
+
+
+class SubjectView(NamedView):
+    datamodel = Interface(Subject)
+    list_columns = ["name", "sla_hours", "default_department", "default_priority", "requires_contract", "active"]
+    add_columns = edit_columns = show_columns = [
+        "name", "sla_hours", "default_department", "default_priority", "requires_contract",
+        "requires_login", "requires_channel", "requires_sub_status", "requires_closing_reason", "active",
+    ]
+    add_form_query_rel_fields = {
+        "default_department": _active(Department),
+        "default_priority": _active(Priority),
+    }
+
+
+class CityView(AtendeModelView):
+    datamodel = Interface(City)
+    list_columns = ["name", "state", "ibge_code"]
+    add_columns = edit_columns = show_columns = ["name", "state", "ibge_code"]
+    search_columns = ["name", "state"]
+    base_order = ("name", "asc")
+
+
+class PlanView(NamedView):
+    datamodel = Interface(Plan)
+    list_columns = ["name", "download_mbps", "upload_mbps", "price", "active"]
+    add_columns = edit_columns = show_columns = ["name", "download_mbps", "upload_mbps", "price", "active"]
+
+
+class SiteView(AtendeModelView):
+    datamodel = Interface(Site)
+    list_columns = ["name", "kind", "city", "active"]
+    add_columns = edit_columns = show_columns = [
+        "name", "kind", "street", "number", "district", "city", "zip_code", "active",
+    ]
+    search_columns = ["name", "kind", "active"]
+    choice_kinds = {"kind": "site_kind"}
+    add_form_extra_fields = edit_form_extra_fields = {"kind": _choice_field(_l("Tipo"), "site_kind")}
+
+
+class GeneralParametersView(AtendeModelView):
+    datamodel = Interface(GeneralParameters)
+    base_permissions = ["can_list", "can_show", "can_edit"]
+    list_title = show_title = edit_title = _l("Parâmetros gerais")
+    list_columns = ["subject_required", "closing_reason_required", "reopen_window_hours", "default_list_days"]
+    edit_columns = show_columns = [
+        "subject_required", "closing_reason_required", "reopen_window_hours", "default_list_days",
+        "attachment_max_mb", "attachment_extensions", "portal_user",
+    ]
+    edit_form_extra_fields = {
+        "reopen_window_hours": SelectField(
+            _l("Prazo para reabrir (horas)"),
+            choices=[(k, v) for k, v in choices("reopen_window")],
+            coerce=int,
+        )
+    }
+
+
+class KnowledgeArticleView(AtendeModelView):
+    datamodel = Interface(KnowledgeArticle)
+    list_columns = ["title", "subject", "keywords", "active"]
+    add_columns = edit_columns = ["title", "subject", "keywords", "operator_guidance", "solution", "active"]
+    show_columns = add_columns + ["updated_at"]
+    search_columns = ["title", "keywords", "solution", "subject", "active"]
+
+
+# ---------------------------------------------------------------- tickets
+
+
+class TicketEventView(ReadOnlyModelView):
+    datamodel = Interface(TicketEvent)
+    list_title = _l("Histórico")
+    list_columns = ["created_at", "user", "kind", "field", "old_value", "new_value", "note"]
+    show_columns = ["ticket", "created_at", "user", "kind", "field", "old_value", "new_value", "note"]
+    base_order = ("id", "asc")
+    search_columns = ["created_at", "kind"]
+    choice_kinds = {"kind": "event_kind"}
+    base_filters = [["ticket", TicketScopeFilter, None]]
+
+    def __init__(self, **kwargs: Any) -> None:
+        from app.domain.history import EVENT_KINDS
+
+        self.formatters_columns = {
+            "kind": lambda v: str(EVENT_KINDS.get(v, v)),
+            "field": lambda v: str(tickets.FIELD_LABELS.get(v, v or "")),
+        }
+        super().__init__(**kwargs)
+
+
+class TicketMessageView(AtendeModelView):
+    datamodel = Interface(TicketMessage)
+    base_permissions = ["can_list", "can_show", "can_add"]
+    list_columns = ["created_at", "author", "is_internal", "body"]
+    add_columns = ["ticket", "is_internal", "body"]
+    show_columns = ["ticket", "created_at", "author", "is_internal", "body"]
+    base_order = ("id", "asc")
+    base_filters = [["ticket", TicketScopeFilter, None]]
+    add_form_extra_fields = {"ticket": lookup_field(_l("Atendimento"), Ticket, "ticket", [DataRequired()])}
+    rules_add = staticmethod(lambda item: messages.add_message(db.session, item, current_user()))
+
+
+class AttachmentView(ReadOnlyModelView):
+    datamodel = Interface(Attachment)
+    list_columns = ["filename", "content_type", "size", "uploaded_by", "created_at"]
+    show_columns = ["ticket", "filename", "content_type", "size", "uploaded_by", "created_at"]
+    base_filters = [["ticket", TicketScopeFilter, None]]
+
+
+class ServiceOrderView(AtendeModelView):
+    datamodel = Interface(ServiceOrder)
+    list_title = _l("Ordens de serviço")
+    base_permissions = ["can_list", "can_show", "can_add", "can_edit"]
+    list_columns = ["id", "ticket", "type", "status", "technician", "scheduled_start", "opened_at"]
+    add_columns = ["ticket", "type", "technician", "scheduled_start", "scheduled_end", "address", "description"]
+    edit_columns = ["type", "status", "technician", "scheduled_start", "scheduled_end", "address", "description", "closing_notes"]
+    show_columns = ["id", "ticket", "type", "status", "technician", "scheduled_start", "scheduled_end",
+                    "address", "description", "closing_notes", "opened_at", "started_at", "closed_at", "created_by"]
+    search_columns = ["status", "type", "technician", "opened_at", "scheduled_start"]
+    base_order = ("id", "desc")
+    base_filters = [["ticket", ServiceOrderScopeFilter, None]]
+    choice_kinds = {"status": "service_order_status"}
+    add_form_extra_fields = {"ticket": lookup_field(_l("Atendimento"), Ticket, "ticket", [DataRequired()])}
+    edit_form_extra_fields = {"status": _choice_field(_l("Situação"), "service_order_status")}
+    add_form_query_rel_fields = {"type": _active(ServiceOrderType)}
+    rules_add = staticmethod(lambda item: service_orders.create_service_order(db.session, item, current_user()))
+    rules_update = staticmethod(lambda item: service_orders.update_service_order(db.session, item, current_user()))
+
+
+class MyServiceOrderView(ServiceOrderView):
+    list_title = _l("Minhas OS")
+    base_permissions = ["can_list", "can_show", "can_edit"]
+    base_filters = [["technician_id", FilterEqualFunction, get_user_id]]
+    edit_columns = ["status", "scheduled_start", "scheduled_end", "closing_notes"]
+
+
+TICKET_FORM_COLUMNS = [
+    "type", "customer", "contract", "site", "subject", "department", "priority", "channel",
+    "direction", "received_at", "status", "sub_status", "opening_description", "closing_description",
+    "closing_reason", "assignees", "related_ticket", "rating",
+]
+
+
+class TicketView(AtendeModelView):
+    datamodel = Interface(Ticket)
+    list_title = _l("Atendimentos")
+    show_title = _l("Atendimento")
+    edit_title = _l("Atendimento")
+    add_title = _l("Novo atendimento")
+    list_columns = ["status", "protocol", "customer", "subject", "opened_at", "due_at", "is_draft"]
+    edit_columns = TICKET_FORM_COLUMNS + ["expected_version"]
+    show_fieldsets = [
+        (_l("Atendimento"), {"fields": ["protocol", "type", "customer", "contract", "site", "service_address",
+                                         "subject", "department", "priority", "channel", "direction", "status",
+                                         "sub_status", "is_draft", "assignees", "related_ticket", "grouped_with"]}),
+        (_l("Descrição"), {"fields": ["opening_description", "closing_description", "closing_reason",
+                                       "cancel_reason", "cancelled_by", "rating"]}),
+        (_l("Datas"), {"fields": ["received_at", "opened_at", "due_at", "closed_at", "updated_at", "opened_by", "updated_by"]}),
+    ]
+    search_columns = ["protocol", "status", "subject", "department", "channel", "priority", "opened_at",
+                      "due_at", "closed_at", "is_draft", "closing_reason", "rating", "opening_description"]
+    order_columns = ["protocol", "opened_at", "due_at"]
+    base_order = ("opened_at", "desc")
+    base_filters = [["id", TicketScopeFilter, None]]
+    related_views = [TicketMessageView, ServiceOrderView, TicketEventView, AttachmentView]
+    show_template = "appbuilder/general/model/show_cascade.html"
+    edit_form_extra_fields = {
+        "type": _choice_field(_l("Tipo"), "type"),
+        "direction": _choice_field(_l("Ativo/Receptivo"), "direction"),
+        "customer": lookup_field(_l("Cliente"), Customer, "customer"),
+        "contract": lookup_field(_l("Contrato"), Contract, "contract"),
+        "related_ticket": lookup_field(_l("SAC relacionado"), Ticket, "ticket"),
+        "expected_version": HiddenField(),
+        "rating": SelectField(_l("Avaliação"), choices=[("", "—")] + [(str(i), str(i)) for i in range(1, 6)],
+                              coerce=lambda v: int(v) if v not in (None, "", "None") else None,
+                              validators=[OptionalValidator()]),
+    }
+    edit_form_query_rel_fields = {"assignees": [["active", FilterEqual, True]]}
+
+    def prefill_form(self, form: Any, pk: Any) -> None:
+        ticket = self.datamodel.get(pk)
+        form.expected_version.data = ticket.version
+
+    def pre_update(self, item: Any) -> None:
+        def rule(ticket: Ticket) -> None:
+            ticket.is_draft = False
+            tickets.update_ticket(db.session, ticket, current_user(), getattr(ticket, "expected_version", None))
+
+        self._run(rule, item)
+
+    rules_delete = staticmethod(lambda item: tickets.delete_ticket(db.session, item))
+
+    @expose("/add", methods=["GET", "POST"])
+    @has_access
+    def add(self) -> Any:
+        """Start a ticket at once: the protocol exists before anything is typed (R1)."""
+        if request.method == "GET":
+            return self.render_template(
+                "ticket_start.html", title=gettext("Novo atendimento"),
+                customer_url=url_for("LookupView.lookup", kind="customer"),
+                contract_url=url_for("LookupView.lookup", kind="contract"),
+            )
+        from app.domain.search import customer_and_contract
+
+        customer, contract = customer_and_contract(
+            db.session, request.form.get("customer"), request.form.get("contract")
+        )
+        ticket_type = "site" if request.form.get("type") == "site" else "customer"
+        try:
+            ticket = tickets.start_ticket(db.session, current_user(), customer=customer, contract=contract,
+                                          ticket_type=ticket_type)
+            db.session.commit()
+        except Exception as error:  # domain errors carry a pt-BR message
+            db.session.rollback()
+            flash(str(getattr(error, "message", gettext("Não foi possível iniciar o atendimento."))), "danger")
+            return redirect(url_for(".add"))
+        flash(gettext("Atendimento iniciado: protocolo %(protocol)s.", protocol=ticket.protocol), "info")
+        if customer is not None:
+            count = tickets.open_ticket_count(db.session, customer.id, exclude_id=ticket.id)
+            if count:
+                flash(gettext("Este cliente já tem %(count)d atendimento(s) em aberto.", count=count), "warning")
+        return redirect(url_for(".edit", pk=ticket.id))
+
+
+# ---------------------------------------------------------------- customers
+
+
+class CustomerPhoneView(AtendeModelView):
+    datamodel = Interface(CustomerPhone)
+    list_columns = ["number", "kind", "contact_name", "is_primary"]
+    add_columns = edit_columns = show_columns = ["customer", "number", "kind", "contact_name", "is_primary"]
+    choice_kinds = {"kind": "phone_kind"}
+    formatters_columns = {"number": lambda v: __import__("app.domain.documents", fromlist=["x"]).format_phone(v)}
+    add_form_extra_fields = edit_form_extra_fields = {
+        "kind": _choice_field(_l("Tipo"), "phone_kind"),
+        "customer": lookup_field(_l("Cliente"), Customer, "customer", [DataRequired()]),
+    }
+    rules_add = rules_update = staticmethod(lambda item: customers.save_phone(db.session, item))
+
+
+class CustomerEmailView(AtendeModelView):
+    datamodel = Interface(CustomerEmail)
+    list_columns = ["email", "is_primary"]
+    add_columns = edit_columns = show_columns = ["customer", "email", "is_primary"]
+    add_form_extra_fields = edit_form_extra_fields = {
+        "customer": lookup_field(_l("Cliente"), Customer, "customer", [DataRequired()]),
+    }
+    rules_add = rules_update = staticmethod(lambda item: customers.save_email(db.session, item))
+
+
+class CustomerAddressView(AtendeModelView):
+    datamodel = Interface(CustomerAddress)
+    list_columns = ["street", "number", "district", "city", "is_primary"]
+    add_columns = edit_columns = show_columns = [
+        "customer", "street", "number", "complement", "district", "city", "zip_code", "is_primary",
+    ]
+    add_form_extra_fields = edit_form_extra_fields = {
+        "customer": lookup_field(_l("Cliente"), Customer, "customer", [DataRequired()]),
+    }
+    rules_add = rules_update = staticmethod(lambda item: customers.save_address(db.session, item))
+
+
+class ContractView(AtendeModelView):
+    datamodel = Interface(Contract)
+    list_title = _l("Contratos")
+    list_columns = ["number", "customer", "plan", "login", "status", "city"]
+    add_columns = edit_columns = [
+        "customer", "number", "plan", "login", "status", "street", "number", "complement", "district",
+        "city", "zip_code", "site", "activated_at",
+    ]
+    show_columns = add_columns + ["cancelled_at", "created_at"]
+    search_columns = ["number", "login", "status", "plan", "city"]
+    choice_kinds = {"status": "contract_status"}
+    add_form_extra_fields = edit_form_extra_fields = {
+        "status": _choice_field(_l("Situação"), "contract_status"),
+        "customer": lookup_field(_l("Cliente"), Customer, "customer", [DataRequired()]),
+    }
+    rules_add = rules_update = staticmethod(lambda item: customers.save_contract(db.session, item))
+
+
+class CustomerView(AtendeModelView):
+    datamodel = Interface(Customer)
+    list_title = _l("Clientes")
+    list_columns = ["name", "document", "person_type", "group", "active"]
+    add_columns = edit_columns = [
+        "person_type", "name", "trade_name", "document", "state_registration", "birth_date", "group", "notes", "active",
+    ]
+    show_columns = add_columns + ["created_at"]
+    search_columns = ["name", "document", "person_type", "group", "active"]
+    order_columns = ["name", "created_at"]
+    base_order = ("name", "asc")
+    formatters_columns = {"document": format_document}
+    related_views = [CustomerPhoneView, CustomerEmailView, CustomerAddressView, ContractView, TicketView]
+    show_template = "appbuilder/general/model/show_cascade.html"
+    add_form_extra_fields = edit_form_extra_fields = {
+        "person_type": _choice_field(_l("Tipo de pessoa"), "person_type"),
+    }
+    rules_add = rules_update = staticmethod(lambda item: customers.save_customer(db.session, item))
+
+
+def register(appbuilder: Any) -> None:
+    """Add every view to FAB with its pt-BR menu."""
+    service = {"category": "Service", "category_label": _l("Atendimento"), "category_icon": "fa-headset"}
+    appbuilder.add_view(TicketView, "Tickets", label=_l("Atendimentos"), icon="fa-ticket-alt", **service)
+    appbuilder.add_view(KnowledgeArticleView, "Knowledge", label=_l("Base de conhecimento"), icon="fa-book", **service)
+    clients = {"category": "Customers", "category_label": _l("Clientes"), "category_icon": "fa-users"}
+    appbuilder.add_view(CustomerView, "CustomerList", label=_l("Clientes"), icon="fa-user", **clients)
+    appbuilder.add_view(ContractView, "ContractList", label=_l("Contratos"), icon="fa-file-contract", **clients)
+    orders = {"category": "ServiceOrders", "category_label": _l("Ordens de serviço"), "category_icon": "fa-tools"}
+    appbuilder.add_view(ServiceOrderView, "ServiceOrderList", label=_l("Ordens de serviço"), icon="fa-tools", **orders)
+    appbuilder.add_view(MyServiceOrderView, "MyServiceOrders", label=_l("Minhas OS"), icon="fa-user-cog", **orders)
+    config = {"category": "Configuration", "category_label": _l("Cadastros"), "category_icon": "fa-cogs"}
+    for view, name, label in (
+        (SubjectView, "Subjects", _l("Assuntos")),
+        (TicketStatusView, "TicketStatuses", _l("Status de atendimento")),
+        (SubStatusView, "SubStatuses", _l("Status complementares")),
+        (DepartmentView, "Departments", _l("Departamentos")),
+        (ChannelView, "Channels", _l("Canais de atendimento")),
+        (PriorityView, "Priorities", _l("Prioridades")),
+        (ClosingReasonView, "ClosingReasons", _l("Motivos de fechamento")),
+        (ServiceOrderTypeView, "ServiceOrderTypes", _l("Tipos de OS")),
+        (CustomerGroupView, "CustomerGroups", _l("Grupos de clientes")),
+        (PlanView, "Plans", _l("Planos")),
+        (CityView, "Cities", _l("Cidades")),
+        (SiteView, "Sites", _l("Estruturas próprias")),
+        (GeneralParametersView, "GeneralParameters", _l("Parâmetros gerais")),
+    ):
+        appbuilder.add_view(view, name, label=label, **config)
+    for view in (TicketEventView, TicketMessageView, AttachmentView, CustomerPhoneView, CustomerEmailView,
+                 CustomerAddressView):
+        appbuilder.add_view_no_menu(view)
+    appbuilder.add_view_no_menu(LookupView)

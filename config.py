@@ -1,0 +1,65 @@
+"""Atende configuration, read from the environment."""
+from __future__ import annotations
+
+import os
+
+from flask_appbuilder.const import AUTH_DB
+
+BASE_DIR = os.path.abspath(os.path.dirname(__file__))
+
+
+def _flag(name: str, default: str = "0") -> bool:
+    return os.environ.get(name, default).lower() in ("1", "true", "yes", "on")
+
+
+APP_NAME = "Atende"
+APP_THEME = ""
+APP_ICON = ""
+
+SQLALCHEMY_DATABASE_URI = os.environ.get(
+    "DATABASE_URL", "sqlite:///" + os.path.join(BASE_DIR, "instance", "atende.db")
+)
+SQLALCHEMY_TRACK_MODIFICATIONS = False
+SQLALCHEMY_ENGINE_OPTIONS = (
+    {"pool_pre_ping": True} if SQLALCHEMY_DATABASE_URI.startswith("postgresql") else {}
+)
+
+SECRET_KEY = os.environ.get("SECRET_KEY", "")
+DEBUG = _flag("FLASK_DEBUG")
+TESTING = _flag("ATENDE_TESTING")
+
+WTF_CSRF_ENABLED = True
+WTF_CSRF_TIME_LIMIT = None
+WTF_CSRF_CHECK_DEFAULT = True
+
+AUTH_TYPE = AUTH_DB
+AUTH_ROLE_ADMIN = "Admin"
+AUTH_ROLE_PUBLIC = "Public"
+AUTH_RATE_LIMITED = True
+RATELIMIT_ENABLED = _flag("RATELIMIT_ENABLED", "1")
+AUTH_RATE_LIMIT = "20 per 1 minute"
+RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+FAB_PASSWORD_COMPLEXITY_ENABLED = False
+
+FAB_CREATE_DB = False
+FAB_UPDATE_PERMS = False
+FAB_ADD_SECURITY_API = False
+FAB_API_SWAGGER_UI = True
+FAB_API_MAX_PAGE_SIZE = 100
+FAB_SECURITY_MANAGER_CLASS = "app.security.AtendeSecurityManager"
+FAB_INDEX_VIEW = "app.views.HomeView"
+
+BABEL_DEFAULT_LOCALE = "pt_BR"
+BABEL_DEFAULT_TIMEZONE = "America/Sao_Paulo"
+BABEL_TRANSLATION_DIRECTORIES = "translations"
+LANGUAGES = {"pt_BR": {"flag": "br", "name": "Português"}}
+
+APP_TIMEZONE = "America/Sao_Paulo"
+UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", os.path.join(BASE_DIR, "instance", "uploads"))
+MAX_CONTENT_LENGTH = 25 * 1024 * 1024
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+JWT_ACCESS_TOKEN_EXPIRES = 3600
+
+from app.security import ROLES as FAB_ROLES  # noqa: E402
