@@ -72,6 +72,30 @@ def init_appbuilder(app: Flask) -> None:
 
         views.register(appbuilder)
         api.register(appbuilder)
+        exempt_api_from_csrf(appbuilder)
+    init_jwt(app)
+
+
+def exempt_api_from_csrf(appbuilder: object) -> None:
+    """The REST API authenticates with JWT only (no cookies), so it needs no CSRF token."""
+    from flask_appbuilder.api import BaseApi
+
+    from app.extensions import csrf
+
+    for view in appbuilder.baseviews:
+        if isinstance(view, BaseApi) and getattr(view, "blueprint", None) is not None:
+            csrf.exempt(view.blueprint)
+
+
+def init_jwt(app: Flask) -> None:
+    """Answer a bad or expired token with 401, like a missing one."""
+    from flask import jsonify
+
+    jwt = app.extensions["flask-jwt-extended"]
+    unauthorized = lambda *args: (jsonify(message="Token inválido ou expirado."), 401)  # noqa: E731
+    jwt.invalid_token_loader(unauthorized)
+    jwt.expired_token_loader(unauthorized)
+    jwt.unauthorized_loader(unauthorized)
 
 
 def init_jinja(app: Flask) -> None:

@@ -51,6 +51,11 @@ class TicketApi(AtendeApi):
     rules_add = staticmethod(lambda item: tickets.create_ticket(db.session, item, current_user()))
     rules_delete = staticmethod(lambda item: tickets.delete_ticket(db.session, item))
 
+    def _init_model_schemas(self) -> None:
+        super()._init_model_schemas()
+        for name in ("status", "type", "direction"):
+            self.add_model_schema.fields[name].required = False
+
     def put_headless(self, pk: Any) -> Any:
         body = request.get_json(silent=True)
         version = request.headers.get("If-Match")

@@ -129,7 +129,7 @@ class ReadOnlyModelView(AtendeModelView):
 class AtendeApi(DomainHooks, ModelRestApi):
     """A FAB ModelRestApi whose broken rules answer 4xx with a pt-BR message, never 500."""
 
-    allow_browser_login = True
+    allow_browser_login = False
 
     def __init__(self) -> None:
         self.description_columns = {
