@@ -24,6 +24,31 @@ STALE_MESSAGE = _l(
     "Recarregue a página para ver a versão atual; nada foi salvo."
 )
 DATABASE_MESSAGE = _l("Não foi possível salvar: os dados conflitam com outro registro.")
+SCHEMA_MESSAGES = {
+    "Missing data for required field.": _l("Campo obrigatório."),
+    "Field may not be null.": _l("Este campo não pode ficar vazio."),
+    "Unknown field.": _l("Campo desconhecido."),
+    "Not a valid integer.": _l("Número inteiro inválido."),
+    "Not a valid number.": _l("Número inválido."),
+    "Not a valid string.": _l("Texto inválido."),
+    "Not a valid boolean.": _l("Valor lógico inválido (use true ou false)."),
+    "Not a valid datetime.": _l("Data e hora inválidas (use AAAA-MM-DDTHH:MM:SS)."),
+    "Not a valid date.": _l("Data inválida (use AAAA-MM-DD)."),
+    "Invalid input type.": _l("Tipo de dado inválido."),
+    "Not a valid list.": _l("Lista inválida."),
+    "Related object doesn't exist": _l("Registro relacionado não encontrado."),
+}
+
+
+def translate_schema_errors(messages: Any) -> Any:
+    """Translate marshmallow's English validation messages to pt-BR."""
+    if isinstance(messages, dict):
+        return {key: translate_schema_errors(value) for key, value in messages.items()}
+    if isinstance(messages, list):
+        return [translate_schema_errors(value) for value in messages]
+    if isinstance(messages, str):
+        return str(SCHEMA_MESSAGES.get(messages, messages))
+    return messages
 
 
 class AtendeInterface(SQLAInterface):
@@ -159,4 +184,4 @@ class AtendeApi(DomainHooks, ModelRestApi):
     def response_422(self, message: Any = None) -> Any:
         if isinstance(message, str) and "Database exception" in message:
             message = str(DATABASE_MESSAGE)
-        return super().response_422(message=message)
+        return super().response_422(message=translate_schema_errors(message))
