@@ -87,7 +87,7 @@ class LookupWidget:
             options += f'<option value="{field.data.id}" selected>{escape(str(field.data))}</option>'
         return Markup(
             f'<select id="{field.id}" name="{field.name}" class="form-control atende_lookup" '
-            f'data-url="{url}" data-placeholder="{escape(str(_l("Digite para buscar…")))}">{options}</select>'
+            f'data-url="{url}" data-min-length="{0 if field.kind == "contract" else 2}" data-placeholder="{escape(str(_l("Digite para buscar…")))}">{options}</select>'
         )
 
 
@@ -115,6 +115,26 @@ class LookupField(Field):
 
     def _value(self) -> str:
         return str(self.data.id) if self.data is not None else ""
+
+
+class ReadOnlyWidget:
+    def __call__(self, field: Field, **kwargs: Any) -> Markup:
+        return Markup(f'<p class="form-control-static atende-protocol" id="{field.id}">{escape(field._value())}</p>')
+
+
+class ReadOnlyField(Field):
+    """Shows a value in a form; never writes it back to the object."""
+
+    widget = ReadOnlyWidget()
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        pass
+
+    def _value(self) -> str:
+        return str(self.data) if self.data is not None else ""
+
+    def populate_obj(self, obj: Any, name: str) -> None:
+        pass
 
 
 def lookup_field(label: Any, model: Any, kind: str, validators: Optional[list] = None) -> LookupField:

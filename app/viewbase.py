@@ -87,6 +87,11 @@ CHOICE_COLUMNS = {
 }
 
 
+def blank_none(value: Any) -> Any:
+    """Show an empty cell, not "None", for a missing value."""
+    return "" if value is None else value
+
+
 class DomainHooks:
     """Route pre_add/pre_update/pre_delete through the domain; a broken rule saves nothing."""
 
@@ -137,6 +142,8 @@ class AtendeModelView(DomainHooks, ModelView):
         for name, kind in {**CHOICE_COLUMNS, **self.choice_kinds}.items():
             if hasattr(model, name) and name not in kinds:
                 self.formatters_columns.setdefault(name, lambda v, k=kind: choice_label(k, v))
+        for name in set(self.list_columns or []) | set(self.show_columns or []):
+            self.formatters_columns.setdefault(name, blank_none)
         super().__init__(**kwargs)
 
     def _delete(self, pk: Any) -> None:

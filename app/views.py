@@ -5,6 +5,7 @@ from typing import Any
 
 from flask import abort, flash, g, jsonify, redirect, request, url_for
 from flask_appbuilder import BaseView, IndexView, expose, has_access
+from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_appbuilder.models.sqla.filters import FilterEqual, FilterEqualFunction
 from flask_babel import gettext, lazy_gettext as _l
 from sqlalchemy import func, or_, select
@@ -17,7 +18,7 @@ from app.domain.documents import digits, format_document
 from app.domain.labels import choices
 from app.domain import messages
 from app.extensions import db
-from app.forms import lookup_field
+from app.forms import ReadOnlyField, lookup_field
 from app.models import (
     Attachment,
     Channel,
@@ -53,7 +54,8 @@ def get_user_id() -> Any:
 
 def _choice_field(label: Any, kind: str, required: bool = True) -> SelectField:
     validators = [InputRequired()] if required else [OptionalValidator()]
-    return SelectField(label, choices=[(str(k), v) for k, v in choices(kind)], validators=validators)
+    return SelectField(label, choices=[(str(k), v) for k, v in choices(kind)], validators=validators,
+                       widget=Select2Widget())
 
 
 def _active(model: Any) -> list:
@@ -201,6 +203,7 @@ class GeneralParametersView(AtendeModelView):
             _l("Prazo para reabrir (horas)"),
             choices=[(k, v) for k, v in choices("reopen_window")],
             coerce=int,
+            widget=Select2Widget(),
         )
     }
 
@@ -238,6 +241,9 @@ class TicketEventView(ReadOnlyModelView):
 
 class TicketMessageView(AtendeModelView):
     datamodel = Interface(TicketMessage)
+    list_title = _l("Mensagens")
+    add_title = _l("Nova mensagem")
+    show_title = _l("Mensagem")
     base_permissions = ["can_list", "can_show", "can_add"]
     list_columns = ["created_at", "author", "is_internal", "body"]
     add_columns = ["ticket", "is_internal", "body"]
@@ -250,14 +256,19 @@ class TicketMessageView(AtendeModelView):
 
 class AttachmentView(ReadOnlyModelView):
     datamodel = Interface(Attachment)
+    list_title = _l("Arquivos")
+    show_title = _l("Arquivo")
     list_columns = ["filename", "content_type", "size", "uploaded_by", "created_at"]
     show_columns = ["ticket", "filename", "content_type", "size", "uploaded_by", "created_at"]
     base_filters = [["ticket", TicketScopeFilter, None]]
 
 
-class ServiceOrderView(AtendeModelView):
+class ServiceOrderBase(AtendeModelView):
     datamodel = Interface(ServiceOrder)
     list_title = _l("Ordens de serviço")
+    show_title = _l("Ordem de serviço")
+    edit_title = _l("Editar ordem de serviço")
+    add_title = _l("Nova ordem de serviço")
     base_permissions = ["can_list", "can_show", "can_add", "can_edit"]
     list_columns = ["id", "ticket", "type", "status", "technician", "scheduled_start", "opened_at"]
     add_columns = ["ticket", "type", "technician", "scheduled_start", "scheduled_end", "address", "description"]
@@ -275,7 +286,11 @@ class ServiceOrderView(AtendeModelView):
     rules_update = staticmethod(lambda item: service_orders.update_service_order(db.session, item, current_user()))
 
 
-class MyServiceOrderView(ServiceOrderView):
+class ServiceOrderView(ServiceOrderBase):
+    pass
+
+
+class MyServiceOrderView(ServiceOrderBase):
     list_title = _l("Minhas OS")
     base_permissions = ["can_list", "can_show", "can_edit"]
     base_filters = [["technician_id", FilterEqualFunction, get_user_id]]
@@ -296,7 +311,7 @@ class TicketView(AtendeModelView):
     edit_title = _l("Atendimento")
     add_title = _l("Novo atendimento")
     list_columns = ["status", "protocol", "customer", "subject", "opened_at", "due_at", "is_draft"]
-    edit_columns = TICKET_FORM_COLUMNS + ["expected_version"]
+    edit_columns = ["protocol"] + TICKET_FORM_COLUMNS + ["expected_version"]
     show_fieldsets = [
         (_l("Atendimento"), {"fields": ["protocol", "type", "customer", "contract", "site", "service_address",
                                          "subject", "department", "priority", "channel", "direction", "status",
@@ -310,7 +325,7 @@ class TicketView(AtendeModelView):
     order_columns = ["protocol", "opened_at", "due_at"]
     base_order = ("opened_at", "desc")
     base_filters = [["id", TicketScopeFilter, None]]
-    related_views = [TicketMessageView, ServiceOrderView, TicketEventView, AttachmentView]
+    related_views = [TicketMessageView, AttachmentView, TicketEventView, ServiceOrderView]
     show_template = "appbuilder/general/model/show_cascade.html"
     edit_form_extra_fields = {
         "type": _choice_field(_l("Tipo"), "type"),
@@ -319,9 +334,10 @@ class TicketView(AtendeModelView):
         "contract": lookup_field(_l("Contrato"), Contract, "contract"),
         "related_ticket": lookup_field(_l("SAC relacionado"), Ticket, "ticket"),
         "expected_version": HiddenField(),
+        "protocol": ReadOnlyField(_l("Protocolo")),
         "rating": SelectField(_l("Avaliação"), choices=[("", "—")] + [(str(i), str(i)) for i in range(1, 6)],
                               coerce=lambda v: int(v) if v not in (None, "", "None") else None,
-                              validators=[OptionalValidator()]),
+                              validators=[OptionalValidator()], widget=Select2Widget()),
     }
     edit_form_query_rel_fields = {"assignees": [["active", FilterEqual, True]]}
 

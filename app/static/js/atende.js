@@ -22,31 +22,38 @@
       if (current.length > 10) { input.data('time', current.substring(11, 16)); }
     });
   }
+  var language = {
+    inputTooShort: function () { return 'Digite ao menos 2 caracteres'; },
+    noResults: function () { return 'Nada encontrado'; },
+    searching: function () { return 'Buscando…'; },
+    errorLoading: function () { return 'Não foi possível carregar os resultados'; }
+  };
+  $('option[value="__None"]').text('—');
+  $('select.my_select2').trigger('change.select2');
   $('.atende_lookup').each(function () {
     var select = $(this);
     select.select2({
       allowClear: true,
+      theme: 'bootstrap',
       placeholder: select.data('placeholder'),
-      minimumInputLength: 2,
+      minimumInputLength: select.data('min-length') !== undefined ? select.data('min-length') : 2,
+      language: language,
       ajax: {
         url: select.data('url'),
         dataType: 'json',
         delay: 250,
-        data: function (term) {
-          var params = {q: term};
+        data: function (params) {
+          var query = {q: params.term};
           var customer = $('#customer').val();
-          if (customer) { params.customer = customer; }
-          return params;
+          if (customer && select.attr('id') !== 'customer') { query.customer = customer; }
+          return query;
         },
-        results: function (data) { return {results: data.results}; }
-      },
-      initSelection: function (element, callback) {
-        var option = element.find('option:selected');
-        if (option.val()) { callback({id: option.val(), text: option.text()}); }
-      },
-      formatInputTooShort: function () { return 'Digite ao menos 2 caracteres'; },
-      formatNoMatches: function () { return 'Nada encontrado'; },
-      formatSearching: function () { return 'Buscando…'; }
+        processResults: function (data) { return {results: data.results}; }
+      }
     });
+  });
+  $('#customer').on('change', function () {
+    var contract = $('#contract');
+    if (contract.length) { contract.val(null).trigger('change'); }
   });
 })(jQuery);
