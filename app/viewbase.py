@@ -89,7 +89,11 @@ CHOICE_COLUMNS = {
 
 def blank_none(value: Any) -> Any:
     """Show an empty cell, not "None", for a missing value."""
-    return "" if value is None else value
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple, set)):
+        return ", ".join(str(item) for item in value)
+    return value
 
 
 class DomainHooks:
@@ -142,7 +146,7 @@ class AtendeModelView(DomainHooks, ModelView):
         for name, kind in {**CHOICE_COLUMNS, **self.choice_kinds}.items():
             if hasattr(model, name) and name not in kinds:
                 self.formatters_columns.setdefault(name, lambda v, k=kind: choice_label(k, v))
-        for name in set(self.list_columns or []) | set(self.show_columns or []):
+        for name in inspect(model).attrs.keys():
             self.formatters_columns.setdefault(name, blank_none)
         super().__init__(**kwargs)
 
