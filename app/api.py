@@ -85,9 +85,9 @@ class ContractApi(AtendeApi):
     resource_name = "contract"
     datamodel = Interface(Contract)
     list_columns = ["id", "number", "customer.id", "plan.id", "plan.name", "login", "status", "city.id"]
-    show_columns = list_columns + ["street", "number", "complement", "district", "zip_code", "site.id",
+    show_columns = list_columns + ["street", "street_number", "complement", "district", "zip_code", "site.id",
                                    "activated_at", "cancelled_at"]
-    add_columns = edit_columns = ["customer", "number", "plan", "login", "status", "street", "complement",
+    add_columns = edit_columns = ["customer", "number", "plan", "login", "status", "street", "street_number", "complement",
                                   "district", "city", "zip_code", "site", "activated_at"]
     search_columns = ["number", "login", "status", "customer"]
     rules_add = rules_update = staticmethod(lambda item: customers.save_contract(db.session, item))

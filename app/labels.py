@@ -41,6 +41,7 @@ COLUMN_LABELS = {
     "contracts": _l("Contratos"),
     "customer": _l("Cliente"),
     "number": _l("Número"),
+    "street_number": _l("Número"),
     "kind": _l("Tipo"),
     "is_primary": _l("Principal"),
     "contact_name": _l("Contato"),

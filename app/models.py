@@ -173,13 +173,13 @@ class Plan(NamedMixin, Model):
 
 class AddressMixin:
     street: Mapped[Optional[str]] = mapped_column(String(200))
-    number: Mapped[Optional[str]] = mapped_column(String(20))
+    street_number: Mapped[Optional[str]] = mapped_column(String(20))
     complement: Mapped[Optional[str]] = mapped_column(String(100))
     district: Mapped[Optional[str]] = mapped_column(String(100))
     zip_code: Mapped[Optional[str]] = mapped_column(String(8))
 
     def address_line(self) -> str:
-        parts = [self.street, self.number, self.complement, self.district]
+        parts = [self.street, self.street_number, self.complement, self.district]
         line = ", ".join(p for p in parts if p)
         city = getattr(self, "city", None)
         return f"{line} - {city}" if city else line

@@ -182,7 +182,7 @@ class SiteView(AtendeModelView):
     datamodel = Interface(Site)
     list_columns = ["name", "kind", "city", "active"]
     add_columns = edit_columns = show_columns = [
-        "name", "kind", "street", "number", "district", "city", "zip_code", "active",
+        "name", "kind", "street", "street_number", "district", "city", "zip_code", "active",
     ]
     search_columns = ["name", "kind", "active"]
     choice_kinds = {"kind": "site_kind"}
@@ -414,9 +414,9 @@ class CustomerEmailView(AtendeModelView):
 
 class CustomerAddressView(AtendeModelView):
     datamodel = Interface(CustomerAddress)
-    list_columns = ["street", "number", "district", "city", "is_primary"]
+    list_columns = ["street", "street_number", "district", "city", "is_primary"]
     add_columns = edit_columns = show_columns = [
-        "customer", "street", "number", "complement", "district", "city", "zip_code", "is_primary",
+        "customer", "street", "street_number", "complement", "district", "city", "zip_code", "is_primary",
     ]
     add_form_extra_fields = edit_form_extra_fields = {
         "customer": lookup_field(_l("Cliente"), Customer, "customer", [DataRequired()]),
@@ -429,7 +429,7 @@ class ContractView(AtendeModelView):
     list_title = _l("Contratos")
     list_columns = ["number", "customer", "plan", "login", "status", "city"]
     add_columns = edit_columns = [
-        "customer", "number", "plan", "login", "status", "street", "number", "complement", "district",
+        "customer", "number", "plan", "login", "status", "street", "street_number", "complement", "district",
         "city", "zip_code", "site", "activated_at",
     ]
     show_columns = add_columns + ["cancelled_at", "created_at"]

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 21:13:25.703726
+Create Date: 2026-11-23 21:24:06.203388
 
 """
 from alembic import op
@@ -283,7 +283,7 @@ def upgrade():
     sa.Column('city_id', sa.Integer(), nullable=True),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('street', sa.String(length=200), nullable=True),
-    sa.Column('number', sa.String(length=20), nullable=True),
+    sa.Column('street_number', sa.String(length=20), nullable=True),
     sa.Column('complement', sa.String(length=100), nullable=True),
     sa.Column('district', sa.String(length=100), nullable=True),
     sa.Column('zip_code', sa.String(length=8), nullable=True),
@@ -335,6 +335,7 @@ def upgrade():
     sa.Column('cancelled_at', sa.Date(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('street', sa.String(length=200), nullable=True),
+    sa.Column('street_number', sa.String(length=20), nullable=True),
     sa.Column('complement', sa.String(length=100), nullable=True),
     sa.Column('district', sa.String(length=100), nullable=True),
     sa.Column('zip_code', sa.String(length=8), nullable=True),
@@ -357,7 +358,7 @@ def upgrade():
     sa.Column('city_id', sa.Integer(), nullable=True),
     sa.Column('is_primary', sa.Boolean(), nullable=False),
     sa.Column('street', sa.String(length=200), nullable=True),
-    sa.Column('number', sa.String(length=20), nullable=True),
+    sa.Column('street_number', sa.String(length=20), nullable=True),
     sa.Column('complement', sa.String(length=100), nullable=True),
     sa.Column('district', sa.String(length=100), nullable=True),
     sa.Column('zip_code', sa.String(length=8), nullable=True),

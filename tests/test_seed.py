@@ -1,0 +1,102 @@
+"""The demo and benchmark seeders."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from app.domain.documents import is_valid_cnpj, is_valid_cpf
+from app.models import (
+    City,
+    Contract,
+    Customer,
+    CustomerPhone,
+    ProtocolSequence,
+    ServiceOrder,
+    Subject,
+    Ticket,
+    TicketEvent,
+    TicketMessage,
+    TicketStatus,
+    ticket_assignee,
+)
+from app.seed import ALREADY_LOADED, MARKER_CPF, seed_demo
+from app.seed_bench import seed_bench
+
+COUNTED = (City, Subject, Customer, Contract, CustomerPhone, Ticket, TicketEvent, TicketMessage, ServiceOrder)
+
+
+def _counts(session) -> dict[str, int]:
+    return {model.__name__: session.scalar(select(func.count()).select_from(model)) for model in COUNTED}
+
+
+def test_seed_demo_creates_each_thing_once(db) -> None:
+    session = db.session
+    summary = seed_demo(session)
+    assert "carregados" in summary and summary != ALREADY_LOADED
+    first = _counts(session)
+    assert first["City"] == 8 and first["Customer"] == 40 and first["Ticket"] == 60
+    assert first["ServiceOrder"] >= 8 and first["TicketMessage"] > 0
+    assert session.scalar(select(Customer.id).where(Customer.document == MARKER_CPF))
+
+    assert seed_demo(session) == ALREADY_LOADED
+    assert _counts(session) == first
+
+
+def test_seed_demo_covers_every_status_category_and_a_draft(db) -> None:
+    session = db.session
+    seed_demo(session)
+    categories = set(session.scalars(
+        select(TicketStatus.category).join(Ticket, Ticket.status_id == TicketStatus.id).where(Ticket.is_draft.is_(False))
+    ))
+    assert categories == {"new", "pending", "in_progress", "resolved", "cancelled"}
+    assert session.scalar(select(func.count()).where(Ticket.is_draft.is_(True))) > 0
+    resolved = session.scalars(
+        select(Ticket).join(TicketStatus, Ticket.status_id == TicketStatus.id).where(TicketStatus.category == "resolved")
+    ).all()
+    assert all(t.closing_description and t.closing_reason_id and t.closed_at for t in resolved)
+    assert all(is_valid_cpf(c.document) or is_valid_cnpj(c.document) for c in session.scalars(select(Customer)))
+    assert session.scalar(select(func.count()).select_from(ticket_assignee)) > 0
+    assert session.scalar(select(func.count()).where(ServiceOrder.status == "done",
+                                                       ServiceOrder.closing_notes.is_not(None))) > 0
+
+
+def test_seed_bench_creates_the_counts_asked_for_and_runs_twice(db) -> None:
+    session = db.session
+    lines: list[str] = []
+    counts = seed_bench(session, 500, 100, echo=lines.append)
+    assert counts["tickets"] == 500 and counts["customers"] == 100
+    assert lines and "500 atendimentos" in lines[-1]
+    assert session.scalar(select(func.count()).select_from(Ticket)) == 500
+    assert session.scalar(select(func.count()).select_from(Customer)) == 100
+    assert session.scalar(select(func.count()).select_from(TicketEvent)) == 500
+
+    again = seed_bench(session, 500, 100, echo=lines.append)
+    assert again["tickets"] == 500 and again["customers"] == 100
+    assert session.scalar(select(func.count()).select_from(Ticket)) == 1000
+    assert session.scalar(select(func.count()).select_from(Customer)) == 200
+
+    documents = list(session.scalars(select(Customer.document)))
+    assert all(is_valid_cpf(d) or is_valid_cnpj(d) for d in documents)
+    assert len(set(documents)) == len(documents)
+    protocols = list(session.scalars(select(Ticket.protocol)))
+    assert len(set(protocols)) == len(protocols) == 1000
+    categories = set(session.scalars(
+        select(TicketStatus.category).join(Ticket, Ticket.status_id == TicketStatus.id)
+    ))
+    assert categories == {"new", "pending", "in_progress", "resolved", "cancelled"}
+    assert not session.scalar(select(func.count()).select_from(Ticket).join(TicketStatus).where(
+        TicketStatus.category.in_(("resolved", "cancelled")), Ticket.closed_at.is_(None)))
+    # Each day's counter stands at its highest protocol, so later tickets continue the sequence.
+    for day, last in session.execute(select(ProtocolSequence.day, ProtocolSequence.last_value)):
+        highest = session.scalar(select(func.max(Ticket.protocol)).where(Ticket.protocol.like(f"{day:%Y%m%d}%")))
+        assert highest is None or int(highest[8:]) == last
+
+
+def test_a_ticket_after_seed_bench_gets_a_fresh_protocol(db) -> None:
+    from app.extensions import appbuilder
+    from tests import factories
+
+    session = db.session
+    seed_bench(session, 300, 50, echo=lambda _: None)
+    user = appbuilder.sm.find_user(username="atendente")
+    ticket = factories.ticket(session, user)
+    assert session.scalar(select(func.count()).where(Ticket.protocol == ticket.protocol)) == 1
