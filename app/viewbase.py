@@ -17,7 +17,7 @@ from app.domain.labels import choice_label
 from app.extensions import db
 from app.formatting import format_bool, format_date
 from app.forms import BRDateField, BRDateTimeField
-from app.labels import COLUMN_LABELS
+from app.labels import COLUMN_LABELS, MODEL_NAMES
 
 STALE_MESSAGE = _l(
     "Este registro foi alterado por outro usuário enquanto você editava. "
@@ -148,6 +148,11 @@ class AtendeModelView(DomainHooks, ModelView):
                 self.formatters_columns.setdefault(name, lambda v, k=kind: choice_label(k, v))
         for name in inspect(model).attrs.keys():
             self.formatters_columns.setdefault(name, blank_none)
+        singular, plural = MODEL_NAMES.get(model.__name__, (model.__name__, model.__name__))
+        self.list_title = self.list_title or plural
+        self.show_title = self.show_title or singular
+        self.add_title = self.add_title or _l("Adicionar: %(name)s", name=singular)
+        self.edit_title = self.edit_title or _l("Editar: %(name)s", name=singular)
         super().__init__(**kwargs)
 
     def _delete(self, pk: Any) -> None:
