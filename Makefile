@@ -6,7 +6,10 @@ PORT ?= 8080
 WORKERS ?= 4
 export FLASK_APP := run
 
-.PHONY: install run test test-pg translations check-translations clean
+CATALOG := app/translations/pt_BR/LC_MESSAGES/messages.po
+WITH_KEY := SECRET_KEY=$${SECRET_KEY:-$$(cat instance/secret_key)}
+
+.PHONY: install run test test-e2e test-pg translations check-translations clean
 
 $(BIN)/activate: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -17,24 +20,30 @@ $(BIN)/activate: requirements.txt requirements-dev.txt
 install: $(BIN)/activate translations
 
 translations: $(BIN)/activate
+	@test -f $(CATALOG) || { echo "ERRO: catálogo $(CATALOG) ausente (não versionado?)" >&2; exit 1; }
 	$(BIN)/pybabel compile -d app/translations --statistics
 
 check-translations: $(BIN)/activate
-	$(BIN)/python scripts/check_translations.py app/translations/pt_BR/LC_MESSAGES/messages.po
+	@test -f scripts/check_translations.py || { echo "ERRO: scripts/check_translations.py ausente" >&2; exit 1; }
+	$(BIN)/python scripts/check_translations.py $(CATALOG)
 
 instance/secret_key:
 	mkdir -p instance
-	$(BIN)/python -c "import secrets; print(secrets.token_hex(32))" > instance/secret_key
+	umask 077 && $(BIN)/python -c "import secrets; print(secrets.token_hex(32))" > instance/secret_key
 
 run: install instance/secret_key
-	SECRET_KEY=$${SECRET_KEY:-$$(cat instance/secret_key)} $(BIN)/flask --app run db upgrade
-	SECRET_KEY=$${SECRET_KEY:-$$(cat instance/secret_key)} $(BIN)/flask --app run init
-	SECRET_KEY=$${SECRET_KEY:-$$(cat instance/secret_key)} $(BIN)/flask --app run seed-demo
-	SECRET_KEY=$${SECRET_KEY:-$$(cat instance/secret_key)} $(BIN)/gunicorn --workers $(WORKERS) --worker-class sync \
+	$(WITH_KEY) $(BIN)/flask --app run db upgrade
+	$(WITH_KEY) $(BIN)/flask --app run init
+	$(WITH_KEY) $(BIN)/flask --app run seed-demo
+	@echo "Atende em http://127.0.0.1:$(PORT)/"
+	$(WITH_KEY) exec $(BIN)/gunicorn --workers $(WORKERS) --worker-class sync \
 		--bind 127.0.0.1:$(PORT) --access-logfile - run:app
 
 test: install check-translations
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-e2e: install
+	$(BIN)/python -m pytest tests/e2e $(PYTEST_ARGS)
 
 test-pg: install
 	DATABASE_URL=$${DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} $(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from app.domain.access import ticket_condition
 from app.domain.documents import digits, format_document
 from app.domain.errors import ValidationError
+from app.domain.labels import choice_label
 from app.models import Contract, Customer, CustomerPhone, Ticket
 
 LIMIT = 20
@@ -50,7 +51,7 @@ def lookup(session: Session, kind: str, text: str, customer_id: Optional[str], u
         if text:
             query = query.where(or_(Contract.number.like(f"{_escape(text)}%", escape="\\"),
                                     Contract.login.like(f"{_escape(text)}%", escape="\\")))
-        return [(c.id, f"{c} ({c.status})") for c in session.scalars(query)]
+        return [(c.id, f"{c} ({choice_label('contract_status', c.status)})") for c in session.scalars(query)]
     if kind == "ticket":
         if not text:
             return []

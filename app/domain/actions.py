@@ -1,0 +1,128 @@
+"""Actions on one ticket: finalize (R9), cancel (R19), reiterate (R16), complaint (R17), reopen (R18), grouping (R21)."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Optional
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.domain import history, tickets
+from app.domain.clock import now
+from app.domain.errors import Conflict, ValidationError
+from app.domain.params import get_parameters
+from app.models import OPEN_CATEGORIES, ClosingReason, Ticket, TicketMessage, TicketStatus
+
+
+def status_of(session: Session, category: str) -> TicketStatus:
+    status = session.scalar(
+        select(TicketStatus).where(TicketStatus.category == category, TicketStatus.active.is_(True))
+        .order_by(TicketStatus.order, TicketStatus.id).limit(1)
+    )
+    if status is None:
+        raise ValidationError(_l("Nenhum status ativo da categoria %(category)s.", category=category), "status")
+    return status
+
+
+def _require_text(text: Optional[str], message: Any, field: str) -> str:
+    if not (text or "").strip():
+        raise ValidationError(message, field)
+    return text.strip()
+
+
+def finalize(session: Session, ticket: Ticket, user: Any, closing_description: str,
+             closing_reason: Optional[ClosingReason] = None, expected_version: Optional[int] = None) -> list[Ticket]:
+    """Resolve a ticket with its closing data; grouped tickets receive the same answer (R21)."""
+    if not tickets.is_open(ticket):
+        raise Conflict(_l("Só atendimentos em aberto podem ser finalizados."))
+    ticket.status = status_of(session, "resolved")
+    ticket.closing_description = closing_description
+    ticket.closing_reason = closing_reason
+    if ticket.is_draft:
+        ticket.is_draft = False
+    tickets.update_ticket(session, ticket, user, expected_version)
+    resolved = [ticket]
+    for member in session.scalars(select(Ticket).where(Ticket.grouped_with_id == ticket.id)):
+        if tickets.is_open(member):
+            member.status = ticket.status
+            member.closing_description = closing_description
+            member.closing_reason = closing_reason
+            tickets.update_ticket(session, member, user)
+            history.record(session, member, user, "action", note=_l(
+                "Resolvido junto com o atendimento %(protocol)s", protocol=ticket.protocol))
+            resolved.append(member)
+    return resolved
+
+
+def cancel(session: Session, ticket: Ticket, user: Any, reason: str) -> None:
+    """Cancel a ticket recording who and why (R19); it accepts no change afterwards (R9)."""
+    reason = _require_text(reason, _l("Informe o motivo do cancelamento."), "cancel_reason")
+    if ticket.status is not None and ticket.status.category == "cancelled":
+        raise Conflict(_l("Atendimento cancelado não aceita alterações."))
+    ticket.status = status_of(session, "cancelled")
+    ticket.cancel_reason = reason
+    ticket.cancelled_by_id = getattr(user, "id", None)
+    if ticket.is_draft:
+        ticket.is_draft = False
+    tickets.update_ticket(session, ticket, user)
+    history.record(session, ticket, user, "action", field="cancel", new=reason, note=_l("Atendimento cancelado"))
+
+
+def reiterate(session: Session, ticket: Ticket, user: Any, text: str) -> TicketMessage:
+    """The customer adds information to an open ticket (R16)."""
+    text = _require_text(text, _l("Descreva a reiteração."), "body")
+    if not tickets.is_open(ticket) or ticket.is_draft:
+        raise Conflict(_l("Só atendimentos em aberto podem ser reiterados."))
+    message = TicketMessage(ticket=ticket, body=text, is_internal=False, author_id=getattr(user, "id", None),
+                            created_at=now())
+    session.add(message)
+    history.record(session, ticket, user, "action", field="reiterate", new=text, note=_l("Reiteração do cliente"))
+    return message
+
+
+def is_past_due(ticket: Ticket, moment: Optional[dt.datetime] = None) -> bool:
+    if ticket.due_at is None:
+        return False
+    return (ticket.closed_at or moment or now()) > ticket.due_at
+
+
+def complaint(session: Session, ticket: Ticket, user: Any, text: str) -> None:
+    """A complaint only on a ticket past its SLA deadline (R17)."""
+    text = _require_text(text, _l("Descreva a reclamação."), "body")
+    if ticket.status is not None and ticket.status.category == "cancelled":
+        raise Conflict(_l("Atendimento cancelado não aceita alterações."))
+    if not is_past_due(ticket):
+        raise Conflict(_l("Reclamação só pode ser registrada em atendimento com prazo ultrapassado."))
+    history.record(session, ticket, user, "action", field="complaint", new=text, note=_l("Reclamação registrada"))
+
+
+def reopen(session: Session, ticket: Ticket, user: Any, reason: str) -> None:
+    """Reopen a resolved ticket within the configured window (R18)."""
+    reason = _require_text(reason, _l("Informe o motivo da reabertura."), "body")
+    if ticket.status is None or ticket.status.category != "resolved":
+        raise Conflict(_l("Só atendimentos resolvidos podem ser reabertos."))
+    window = get_parameters(session).reopen_window_hours
+    if not window:
+        raise Conflict(_l("A reabertura de atendimentos está desativada."))
+    if ticket.closed_at is None or now() - ticket.closed_at > dt.timedelta(hours=window):
+        raise Conflict(_l("O prazo de %(hours)d horas para reabrir este atendimento já passou.", hours=window))
+    ticket.status = tickets.default_status(session)
+    tickets.update_ticket(session, ticket, user)
+    history.record(session, ticket, user, "action", field="reopen", new=reason, note=_l("Atendimento reaberto"))
+
+
+def find_group_leader(session: Session, ticket: Ticket) -> Optional[Ticket]:
+    """An open ticket with the same subject and service address, to group with (R21)."""
+    if ticket.subject is None or not ticket.service_address:
+        return None
+    query = (
+        select(Ticket).join(TicketStatus, Ticket.status_id == TicketStatus.id)
+        .where(Ticket.subject_id == ticket.subject.id, Ticket.service_address == ticket.service_address,
+               Ticket.is_draft.is_(False), Ticket.grouped_with_id.is_(None),
+               TicketStatus.category.in_(OPEN_CATEGORIES))
+        .order_by(Ticket.opened_at, Ticket.id).limit(1)
+    )
+    if ticket.id is not None:
+        query = query.where(Ticket.id != ticket.id)
+    return session.scalar(query)
