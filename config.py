@@ -46,7 +46,7 @@ FAB_UPDATE_PERMS = False
 FAB_ADD_SECURITY_API = False
 FAB_API_SWAGGER_UI = True
 FAB_API_MAX_PAGE_SIZE = 100
-FAB_SECURITY_MANAGER_CLASS = "app.security.AtendeSecurityManager"
+FAB_SECURITY_MANAGER_CLASS = "app.security_views.AtendeSecurityManager"
 FAB_INDEX_VIEW = "app.views.HomeView"
 
 BABEL_DEFAULT_LOCALE = "pt_BR"

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import request
+from flask import g, request
 
 from app.domain import customers, service_orders, tickets
-from app.domain.access import ServiceOrderScopeFilter, TicketScopeFilter
+from app.domain.access import ServiceOrderScopeFilter, TicketScopeFilter, check_can_open_for
 from app.extensions import db
 from app.models import (
     Channel,
@@ -48,8 +48,12 @@ class TicketApi(AtendeApi):
     search_columns = ["protocol", "customer", "status", "subject", "is_draft", "opened_at"]
     base_order = ("id", "desc")
     base_filters = [["id", TicketScopeFilter, None]]
-    rules_add = staticmethod(lambda item: tickets.create_ticket(db.session, item, current_user()))
     rules_delete = staticmethod(lambda item: tickets.delete_ticket(db.session, item))
+
+    @staticmethod
+    def rules_add(item: Any) -> None:
+        check_can_open_for(db.session, current_user(), item)
+        tickets.create_ticket(db.session, item, current_user())
 
     def _init_model_schemas(self) -> None:
         super()._init_model_schemas()
@@ -61,11 +65,11 @@ class TicketApi(AtendeApi):
         version = request.headers.get("If-Match")
         if isinstance(body, dict) and "version" in body:
             version = body.pop("version")
-        self._expected_version = version
+        g.atende_expected_version = version  # per request: the API object is shared by all requests
         return super().put_headless(pk)
 
     def pre_update(self, item: Any) -> None:
-        version = getattr(self, "_expected_version", None)
+        version = g.pop("atende_expected_version", None)
         self._run(lambda t: tickets.update_ticket(db.session, t, current_user(), version), item)
 
 
@@ -79,6 +83,12 @@ class CustomerApi(AtendeApi):
                                   "birth_date", "group", "notes", "active"]
     search_columns = ["name", "document", "person_type", "active"]
     rules_add = rules_update = staticmethod(lambda item: customers.save_customer(db.session, item))
+
+    def _init_model_schemas(self) -> None:
+        super()._init_model_schemas()
+        # a CNPJ typed with punctuation has 18 characters; the domain checks and stores digits only (R23)
+        for schema in (self.add_model_schema, self.edit_model_schema):
+            schema.fields["document"].validators = []
 
 
 class ContractApi(AtendeApi):

@@ -1,7 +1,6 @@
 """Roles and their permissions, declared as FAB builtin roles (no permission queries per request)."""
 from __future__ import annotations
 
-from flask_appbuilder.security.sqla.manager import SecurityManager
 
 ROLE_ADMIN = "Admin"
 ROLE_MANAGER = "Gestor"
@@ -80,7 +79,3 @@ def role_names(user: object) -> set[str]:
 def sees_all_tickets(user: object) -> bool:
     """Admin, Gestor and Atendente see every ticket; others only their own."""
     return bool(role_names(user) & {ROLE_ADMIN, ROLE_MANAGER, ROLE_AGENT})
-
-
-class AtendeSecurityManager(SecurityManager):
-    """FAB's security manager; roles are builtin and declared above."""

@@ -122,6 +122,27 @@ class DomainHooks:
         self._run(self.rules_delete, item)
 
 
+def _without_autoflush(form_class: Any) -> Any:
+    """Fill the object from the form without flushing half-filled changes.
+
+    Loading a lazy relationship (e.g. the assignees) while the form is copied
+    into the object would autoflush: the row would be written (and its version
+    bumped) before the domain compares the stored and the new state.
+    """
+    if form_class is None or getattr(form_class, "_atende_no_autoflush", False):
+        return form_class
+
+    class Form(form_class):  # type: ignore[misc, valid-type]
+        _atende_no_autoflush = True
+
+        def populate_obj(self, obj: Any) -> None:
+            with db.session.no_autoflush:
+                super().populate_obj(obj)
+
+    Form.__name__ = form_class.__name__
+    return Form
+
+
 class AtendeModelView(DomainHooks, ModelView):
     """A FAB ModelView with pt-BR labels, dates as dd/mm/aaaa and domain rules."""
 
@@ -154,6 +175,8 @@ class AtendeModelView(DomainHooks, ModelView):
         self.add_title = self.add_title or _l("Adicionar: %(name)s", name=singular)
         self.edit_title = self.edit_title or _l("Editar: %(name)s", name=singular)
         super().__init__(**kwargs)
+        self.add_form = _without_autoflush(self.add_form)
+        self.edit_form = _without_autoflush(self.edit_form)
 
     def _delete(self, pk: Any) -> None:
         try:
@@ -192,7 +215,12 @@ class AtendeApi(DomainHooks, ModelRestApi):
         return self._answer(super().post_headless)
 
     def put_headless(self, pk: Any) -> Any:
-        return self._answer(lambda: super(AtendeApi, self).put_headless(pk))
+        def handler() -> Any:
+            # the schema loads related rows while it fills the item: no autoflush of half-applied changes
+            with db.session.no_autoflush:
+                return super(AtendeApi, self).put_headless(pk)
+
+        return self._answer(handler)
 
     def delete_headless(self, pk: Any) -> Any:
         return self._answer(lambda: super(AtendeApi, self).delete_headless(pk))

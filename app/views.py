@@ -9,8 +9,8 @@ from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_appbuilder.models.sqla.filters import FilterEqual, FilterEqualFunction
 from flask_babel import gettext, lazy_gettext as _l
 from sqlalchemy import func, or_, select
-from wtforms import HiddenField, SelectField
-from wtforms.validators import DataRequired, InputRequired, Optional as OptionalValidator
+from wtforms import HiddenField, SelectField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional as OptionalValidator
 
 from app.domain import customers, service_orders, tickets
 from app.domain.access import TicketScopeFilter, ServiceOrderScopeFilter
@@ -366,11 +366,11 @@ class TicketView(AtendeModelView):
             )
         from app.domain.search import customer_and_contract
 
-        customer, contract = customer_and_contract(
-            db.session, request.form.get("customer"), request.form.get("contract")
-        )
         ticket_type = "site" if request.form.get("type") == "site" else "customer"
         try:
+            customer, contract = customer_and_contract(
+                db.session, request.form.get("customer"), request.form.get("contract")
+            )
             ticket = tickets.start_ticket(db.session, current_user(), customer=customer, contract=contract,
                                           ticket_type=ticket_type)
             db.session.commit()
@@ -458,6 +458,8 @@ class CustomerView(AtendeModelView):
     show_template = "appbuilder/general/model/show_cascade.html"
     add_form_extra_fields = edit_form_extra_fields = {
         "person_type": _choice_field(_l("Tipo de pessoa"), "person_type"),
+        # typed with or without punctuation (18 characters for a CNPJ); stored digits-only (R23)
+        "document": StringField(_l("CPF/CNPJ"), validators=[DataRequired(), Length(max=18)]),
     }
     rules_add = rules_update = staticmethod(lambda item: customers.save_customer(db.session, item))
 

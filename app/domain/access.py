@@ -53,6 +53,22 @@ def can_see_ticket(session: Session, user: Any, ticket_id: int) -> bool:
     return session.scalar(query) is not None
 
 
+def check_can_open_for(session: Session, user: Any, ticket: Ticket) -> None:
+    """A user limited to their own tickets (Assinante) opens tickets only for their own customer record."""
+    if sees_all_tickets(user):
+        return
+    from flask_babel import lazy_gettext as _l
+
+    from app.domain.errors import NotAllowed
+
+    customer_id = ticket.customer.id if ticket.customer is not None else ticket.customer_id
+    owned = customer_id is not None and session.scalar(
+        select(Customer.id).where(Customer.id == customer_id, Customer.portal_user_id == getattr(user, "id", None))
+    )
+    if not owned:
+        raise NotAllowed(_l("Você só pode abrir atendimentos para o seu próprio cadastro."), "customer")
+
+
 class _ScopeFilter(BaseFilter):
     name = "scope"
     arg_name = "scope"

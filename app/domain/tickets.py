@@ -20,6 +20,7 @@ from app.models import (
     Customer,
     Department,
     Priority,
+    ServiceOrder,
     Site,
     SubStatus,
     Subject,
@@ -133,6 +134,7 @@ def create_ticket(session: Session, ticket: Ticket, user: Any) -> Ticket:
             ticket.is_draft = False
         ticket.type = ticket.type or "customer"
         ticket.direction = ticket.direction or "inbound"
+        _blank_to_none(ticket)
         if ticket.status is None:
             ticket.status = default_status(session)
         if user is not None and ticket.opened_by is None:
@@ -162,6 +164,7 @@ def update_ticket(
                     "Recarregue a página para ver a versão atual; nada foi salvo."
                 )
             )
+        _blank_to_none(ticket)
         after = _current_state(ticket)
         changed = [name for name in after if after[name] != before[name]]
         if not changed:
@@ -207,6 +210,10 @@ def delete_ticket(session: Session, ticket: Ticket) -> None:
     if stored is False or not ticket.is_draft:
         raise ValidationError(
             _l("O atendimento %(protocol)s não é rascunho e não pode ser excluído.", protocol=ticket.protocol)
+        )
+    if session.scalar(select(func.count(ServiceOrder.id)).where(ServiceOrder.ticket_id == ticket.id)):
+        raise ValidationError(
+            _l("O rascunho %(protocol)s tem ordens de serviço e não pode ser excluído.", protocol=ticket.protocol)
         )
 
 
@@ -277,6 +284,14 @@ def is_open(ticket: Ticket) -> bool:
 
 
 # ---------------------------------------------------------------- helpers
+
+
+def _blank_to_none(ticket: Ticket) -> None:
+    """An empty form field is no value: never record "" over None as a change."""
+    for name in COLUMNS:
+        value = getattr(ticket, name)
+        if isinstance(value, str) and not value.strip():
+            setattr(ticket, name, None)
 
 
 def _check_active(ticket: Ticket, name: str) -> None:
