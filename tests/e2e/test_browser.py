@@ -63,7 +63,7 @@ class Visit:
 
     def login(self, username: str = "admin", name: str = "01-login") -> None:
         text = self.goto("/login/", name)
-        assert "Nome de usuário" in text and "Senha" in text, text[:500]
+        assert "Usuário" in text and "Senha" in text, text[:500]
         button = self.page.locator("form [type=submit]").first
         label = (button.get_attribute("value") or button.inner_text()).strip()
         if label in BAD_LOGIN_LABELS:
