@@ -23,6 +23,7 @@ USER_LABELS = {
 USER_FORMATTERS = {
     "active": format_bool, "last_login": format_date, "created_on": format_date, "changed_on": format_date,
     "created_by": blank_none, "changed_by": blank_none, "roles": blank_none, "groups": blank_none,
+    "login_count": blank_none, "fail_login_count": blank_none, "last_login_ip": blank_none,
 }
 
 
