@@ -103,6 +103,17 @@ def init_jinja(app: Flask) -> None:
 
     app.jinja_env.filters.update(formatting.FILTERS)
 
+    def ticket_workspace(ticket_id: int) -> dict:
+        from app.domain.panel import workspace
+        from app.extensions import db
+
+        return workspace(db.session, int(ticket_id))
+
+    from app.domain.history import describe
+    from app.domain.labels import choice_label
+
+    app.jinja_env.globals.update(ticket_workspace=ticket_workspace, event_label=describe, choice_label=choice_label)
+
 
 def init_cli(app: Flask) -> None:
     from app.cli import commands

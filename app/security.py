@@ -21,7 +21,7 @@ CONFIGURATION = (
     "Subject|Department|Channel|TicketStatus|SubStatus|ClosingReason|Priority|ServiceOrderType"
     "|CustomerGroup|City|Plan|Site|GeneralParameters|KnowledgeArticle"
 )
-OPERATION_MENUS = "Service|Customers|ServiceOrders|Tickets|MyTickets|TicketHistory|ServiceOrderList|CustomerList|ContractList|Knowledge|Reports"
+OPERATION_MENUS = "AgentSearch|Service|Customers|ServiceOrders|Tickets|MyTickets|TicketHistory|ServiceOrderList|CustomerList|ContractList|Knowledge|Reports"
 CONFIGURATION_MENUS = "Configuration|Subjects|Departments|Channels|TicketStatuses|SubStatuses|ClosingReasons|Priorities|ServiceOrderTypes|CustomerGroups|Cities|Plans|Sites|GeneralParameters|KnowledgeArticles"
 SELF_SERVICE = [
     ["UserDBModelView", "can_userinfo|resetmypassword|userinfoedit"],
@@ -40,7 +40,7 @@ def _perm(names: str) -> str:
 ROLES = {
     ROLE_ADMIN: [[".*", ".*"]],
     ROLE_MANAGER: [
-        [_views(OPERATIONS + "|TicketEvent|MyTicket|MyServiceOrder"), ".*"],
+        [_views(OPERATIONS + "|TicketEvent|MyTicket|MyServiceOrder|Agent"), ".*"],
         [_views(CONFIGURATION), _perm(READ)],
         [_views("KnowledgeArticle"), _perm(READ + "|" + WRITE)],
         [_perm(OPERATION_MENUS + "|" + CONFIGURATION_MENUS), "^menu_access$"],
@@ -52,6 +52,7 @@ ROLES = {
         [_views("TicketMessage|Attachment"), _perm(READ + "|can_add|can_post|can_download")],
         [_views("ServiceOrder|Customer|CustomerPhone|CustomerEmail|CustomerAddress|Contract"), _perm(READ + "|" + WRITE)],
         [_views("TicketEvent"), _perm(READ)],
+        [_views("Agent", "View"), _perm("can_search|can_work")],
         [_views("KnowledgeArticle", "View"), _perm("can_list|can_show")],
         [_views(CONFIGURATION, "Api"), _perm("can_get|can_info")],
         [_perm(OPERATION_MENUS), "^menu_access$"],

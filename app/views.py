@@ -16,7 +16,7 @@ from app.domain import customers, service_orders, tickets
 from app.domain.access import TicketScopeFilter, ServiceOrderScopeFilter
 from app.domain.documents import digits, format_document
 from app.domain.labels import choices
-from app.domain import messages
+from app.domain import diagnostics, messages
 from app.extensions import db
 from app.forms import ReadOnlyField, lookup_field
 from app.models import (
@@ -327,6 +327,7 @@ class TicketView(AtendeModelView):
     base_filters = [["id", TicketScopeFilter, None]]
     related_views = [TicketMessageView, AttachmentView, TicketEventView, ServiceOrderView]
     show_template = "appbuilder/general/model/show_cascade.html"
+    edit_template = "ticket/edit.html"
     edit_form_extra_fields = {
         "type": _choice_field(_l("Tipo"), "type"),
         "direction": _choice_field(_l("Ativo/Receptivo"), "direction"),
@@ -373,6 +374,7 @@ class TicketView(AtendeModelView):
             )
             ticket = tickets.start_ticket(db.session, current_user(), customer=customer, contract=contract,
                                           ticket_type=ticket_type)
+            diagnostics.take(db.session, ticket)
             db.session.commit()
         except Exception as error:  # domain errors carry a pt-BR message
             db.session.rollback()
@@ -496,3 +498,6 @@ def register(appbuilder: Any) -> None:
                  CustomerAddressView):
         appbuilder.add_view_no_menu(view)
     appbuilder.add_view_no_menu(LookupView)
+    from app.agent import register as register_agent
+
+    register_agent(appbuilder)

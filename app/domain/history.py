@@ -60,3 +60,15 @@ def _refuse_history_changes(session: Session, flush_context: Any, instances: Any
 
 def _ticket_being_deleted(session: Session, entry: TicketEvent) -> bool:
     return any(isinstance(o, Ticket) and o.id == entry.ticket_id for o in session.deleted)
+
+
+def describe(entry: TicketEvent) -> str:
+    """One pt-BR line for a history entry: kind, field and note."""
+    from app.domain.tickets import FIELD_LABELS
+
+    parts = [str(EVENT_KINDS.get(entry.kind, entry.kind))]
+    if entry.field and entry.field in FIELD_LABELS:
+        parts.append(str(FIELD_LABELS[entry.field]))
+    if entry.note:
+        parts.append(entry.note)
+    return " — ".join(parts)

@@ -57,3 +57,58 @@
     if (contract.length) { contract.val(null).trigger('change'); }
   });
 })(jQuery);
+
+// Ticket form: fields the chosen subject requires become required at once; subject defaults fill in.
+(function ($) {
+  if (!window.ATENDE_SUBJECT_URL) { return; }
+  var fields = {contract: 'requires_contract', channel: 'requires_channel', sub_status: 'requires_sub_status',
+    closing_reason: 'requires_closing_reason'};
+  function row(name) { return $('#' + name).closest('tr'); }
+  function mark(name, required) {
+    var label = row(name).find('td').first();
+    label.find('.atende-required').remove();
+    row(name).toggleClass('warning', required);
+    $('#' + name).attr('aria-required', required ? 'true' : null);
+    if (required) { label.append(' <strong class="atende-required" style="color: red" title="obrigatório">*</strong>'); }
+  }
+  function fill(name, value) {
+    var select = $('#' + name);
+    if (value && (!select.val() || select.val() === '__None')) { select.val(String(value)).trigger('change'); }
+  }
+  function apply(subjectId) {
+    if (!subjectId || subjectId === '__None') {
+      $.each(fields, function (name) { mark(name, false); });
+      return;
+    }
+    $.getJSON(window.ATENDE_SUBJECT_URL.replace(/0$/, subjectId), function (rules) {
+      $.each(fields, function (name, flag) { mark(name, !!rules[flag]); });
+      fill('department', rules.department);
+      fill('priority', rules.priority);
+    });
+  }
+  $('#subject').on('change', function () { apply($(this).val()); });
+  apply($('#subject').val());
+
+  var timer = null;
+  $('#kb-search').on('input', function () {
+    var text = $(this).val();
+    clearTimeout(timer);
+    timer = setTimeout(function () {
+      $.getJSON(window.ATENDE_KB_URL, {q: text, subject: $('#subject').val()}, function (data) {
+        var box = $('#kb-results').empty();
+        if (!data.results.length) { box.append($('<p class="text-muted">').text('Nenhum artigo encontrado.')); }
+        $.each(data.results, function (i, article) {
+          var item = $('<div class="well well-sm kb-article">');
+          item.append($('<strong>').text(article.title));
+          if (article.guidance) { item.append($('<p class="text-info">').text(article.guidance)); }
+          item.append($('<p>').text(article.solution));
+          var form = $('<form method="post">').attr('action', window.ATENDE_KB_USE_URL.replace(/0$/, article.id));
+          form.append($('<input type="hidden" name="csrf_token">').val(window.ATENDE_CSRF));
+          form.append($('<button type="submit" class="btn btn-xs btn-default">').text('Usar neste atendimento'));
+          item.append(form);
+          box.append(item);
+        });
+      });
+    }, 300);
+  });
+})(jQuery);
