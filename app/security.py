@@ -37,6 +37,15 @@ def _perm(names: str) -> str:
     return rf"^({names})$"
 
 
+FILES_FULL = [
+    ["^TicketFileView$", "^(can_upload|can_download)$"],
+    ["^TicketPrintView$", "^can_print$"],
+]
+FILES_READ = [
+    ["^TicketFileView$", "^can_download$"],
+    ["^TicketPrintView$", "^can_print$"],
+]
+
 ROLES = {
     ROLE_ADMIN: [[".*", ".*"]],
     ROLE_MANAGER: [
@@ -44,6 +53,7 @@ ROLES = {
         [_views(CONFIGURATION), _perm(READ)],
         [_views("KnowledgeArticle"), _perm(READ + "|" + WRITE)],
         [_perm(OPERATION_MENUS + "|" + CONFIGURATION_MENUS), "^menu_access$"],
+        *FILES_FULL,
         *SELF_SERVICE,
     ],
     ROLE_AGENT: [
@@ -56,6 +66,7 @@ ROLES = {
         [_views("KnowledgeArticle", "View"), _perm("can_list|can_show")],
         [_views(CONFIGURATION, "Api"), _perm("can_get|can_info")],
         [_perm(OPERATION_MENUS), "^menu_access$"],
+        *FILES_FULL,
         *SELF_SERVICE,
     ],
     ROLE_TECHNICIAN: [
@@ -64,6 +75,7 @@ ROLES = {
         [_views("Ticket"), _perm("can_show|can_get")],
         [_views("TicketEvent|TicketMessage|Attachment"), _perm("can_list|can_show|can_get|can_download")],
         [_perm("ServiceOrders|MyServiceOrders"), "^menu_access$"],
+        *FILES_READ,  # only on tickets of their own service orders (app.domain.access)
         *SELF_SERVICE,
     ],
     ROLE_CUSTOMER: [

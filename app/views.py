@@ -348,6 +348,8 @@ class TicketView(AtendeModelView):
 
     def pre_update(self, item: Any) -> None:
         def rule(ticket: Ticket) -> None:
+            if ticket.is_draft:
+                diagnostics.take(db.session, ticket)
             ticket.is_draft = False
             tickets.update_ticket(db.session, ticket, current_user(), getattr(ticket, "expected_version", None))
 
@@ -501,3 +503,4 @@ def register(appbuilder: Any) -> None:
     from app.agent import register as register_agent
 
     register_agent(appbuilder)
+    from app.ticket_files import register as register_files; register_files(appbuilder)

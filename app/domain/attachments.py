@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import re
+import unicodedata
 import uuid
 from typing import Any, BinaryIO
 
@@ -34,17 +35,39 @@ CONTENT_TYPES = {
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "odt": "application/vnd.oasis.opendocument.text",
 }
-SAFE_NAME = re.compile(r"^[\w\-. ()À-ÿ]+$")
+SAFE_NAME = re.compile(r"^[\w\-. ()À-ÿ,+&'#!@=\[\]{}~]+$")
+TEXT_EXTENSIONS = {"txt", "csv"}
+MAX_NAME_LENGTH = 200
 
 
 def clean_filename(name: str) -> str:
-    """Refuse names that carry a path; keep a readable, safe file name."""
-    name = (name or "").strip()
+    """Refuse names that carry a path or odd characters; keep a readable, safe file name.
+
+    The name is refused, never silently rewritten: "../../etc/passwd" is an attack to report, not a
+    name to fix (werkzeug's secure_filename would turn it into "etc_passwd" and hide it).
+    """
+    name = unicodedata.normalize("NFC", name or "").strip()
+    invalid = ValidationError(_l("Nome de arquivo inválido: %(name)s", name=name[:100]), "file")
     if not name or "/" in name or "\\" in name or ".." in name or name.startswith(".") or "\x00" in name:
-        raise ValidationError(_l("Nome de arquivo inválido: %(name)s", name=name[:100]), "file")
-    if not SAFE_NAME.match(name) or len(name) > 200:
-        raise ValidationError(_l("Nome de arquivo inválido: %(name)s", name=name[:100]), "file")
+        raise invalid
+    if any(unicodedata.category(c).startswith("C") for c in name):
+        raise invalid
+    if not SAFE_NAME.match(name) or len(name) > MAX_NAME_LENGTH:
+        raise invalid
     return name
+
+
+def allowed_extensions(params: Any) -> list[str]:
+    """The extensions an administrator allows, lower-case, without dots."""
+    return sorted({e.strip().lower().lstrip(".") for e in (params.attachment_extensions or "").split(",") if e.strip()})
+
+
+def remove_stored_file(folder: str, stored_name: str) -> None:
+    """Remove a stored file whose row was not saved (a failed commit)."""
+    try:
+        os.remove(os.path.join(folder, stored_name))
+    except OSError:
+        pass
 
 
 def add_attachment(session: Session, ticket: Ticket, user: Any, filename: str, stream: BinaryIO, folder: str) -> Attachment:
@@ -54,7 +77,7 @@ def add_attachment(session: Session, ticket: Ticket, user: Any, filename: str, s
     params = get_parameters(session)
     name = clean_filename(filename)
     extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    allowed = {e.strip().lower().lstrip(".") for e in params.attachment_extensions.split(",") if e.strip()}
+    allowed = set(allowed_extensions(params))
     if extension not in allowed:
         raise ValidationError(
             _l("Tipo de arquivo não permitido (.%(ext)s). Permitidos: %(allowed)s.", ext=extension,
@@ -67,12 +90,12 @@ def add_attachment(session: Session, ticket: Ticket, user: Any, filename: str, s
     if not data:
         raise ValidationError(_l("O arquivo está vazio."), "file")
     signatures = MAGIC.get(extension)
-    if signatures and not any(data.startswith(s) for s in signatures):
+    mismatch = signatures and not any(data.startswith(s) for s in signatures)
+    if extension in TEXT_EXTENSIONS and b"\x00" in data[:8192]:
+        mismatch = True  # a binary (an executable renamed .txt) is not text
+    if mismatch:
         raise ValidationError(_l("O conteúdo do arquivo não corresponde à extensão .%(ext)s.", ext=extension), "file")
-    os.makedirs(folder, exist_ok=True)
     stored_name = uuid.uuid4().hex
-    with open(os.path.join(folder, stored_name), "wb") as target:
-        target.write(data)
     attachment = Attachment(
         ticket=ticket, filename=name, stored_name=stored_name,
         content_type=CONTENT_TYPES.get(extension, "application/octet-stream"), size=len(data),
@@ -80,6 +103,13 @@ def add_attachment(session: Session, ticket: Ticket, user: Any, filename: str, s
     )
     session.add(attachment)
     history.record(session, ticket, user, "attachment", new=name, note=_l("Arquivo anexado"))
+    os.makedirs(folder, exist_ok=True)
+    try:
+        with open(os.path.join(folder, stored_name), "xb") as target:
+            target.write(data)
+    except OSError:
+        remove_stored_file(folder, stored_name)
+        raise ValidationError(_l("Não foi possível gravar o arquivo; tente novamente."), "file")
     return attachment
 
 

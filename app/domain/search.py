@@ -72,3 +72,41 @@ def customer_and_contract(session: Session, customer_id: Optional[str], contract
     if contract is not None and contract.customer_id != customer.id:
         raise ValidationError(_l("O contrato escolhido não pertence ao cliente."), "contract")
     return customer, contract
+
+
+def customer_results(session: Session, found: list[Customer]) -> list[dict[str, Any]]:
+    """Name, document, city, contracts and open-ticket count of each customer, in fixed queries."""
+    from sqlalchemy.orm import selectinload
+
+    from app.models import OPEN_CATEGORIES, CustomerAddress, TicketStatus
+
+    ids = [c.id for c in found]
+    if not ids:
+        return []
+    contracts: dict[int, list[Contract]] = {i: [] for i in ids}
+    for contract in session.scalars(select(Contract).options(selectinload(Contract.plan), selectinload(Contract.city))
+                                    .where(Contract.customer_id.in_(ids)).order_by(Contract.id)):
+        contracts[contract.customer_id].append(contract)
+    cities: dict[int, str] = {}
+    for address in session.scalars(select(CustomerAddress).options(selectinload(CustomerAddress.city))
+                                   .where(CustomerAddress.customer_id.in_(ids))
+                                   .order_by(CustomerAddress.is_primary.desc(), CustomerAddress.id)):
+        if address.city is not None:
+            cities.setdefault(address.customer_id, str(address.city))
+    open_counts = dict(session.execute(
+        select(Ticket.customer_id, func.count(Ticket.id)).join(TicketStatus, Ticket.status_id == TicketStatus.id)
+        .where(Ticket.customer_id.in_(ids), Ticket.is_draft.is_(False), TicketStatus.category.in_(OPEN_CATEGORIES))
+        .group_by(Ticket.customer_id)
+    ).all())
+    results = []
+    for customer in found:
+        own = contracts[customer.id]
+        city = cities.get(customer.id) or next((str(c.city) for c in own if c.city is not None), "")
+        results.append({
+            "id": customer.id, "name": customer.name, "document": format_document(customer.document), "city": city,
+            "open_count": open_counts.get(customer.id, 0),
+            "contracts": [{"id": c.id, "number": c.number, "plan": str(c.plan or ""), "login": c.login or "",
+                           "status": c.status, "status_label": choice_label("contract_status", c.status)}
+                          for c in own],
+        })
+    return results

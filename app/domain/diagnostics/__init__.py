@@ -45,6 +45,7 @@ def snapshot(session: Session, customer: Any, contract: Any, ticket_id: Optional
 
 def take(session: Session, ticket: Any) -> None:
     """Save the diagnostics snapshot on the ticket."""
-    if ticket.customer is None and ticket.contract is None:
-        return
-    ticket.diagnostics = snapshot(session, ticket.customer, ticket.contract, ticket.id)
+    with session.no_autoflush:
+        if ticket.customer is None and ticket.contract is None:
+            return
+        ticket.diagnostics = snapshot(session, ticket.customer, ticket.contract, ticket.id)

@@ -1,0 +1,290 @@
+"""A ticket on paper: one dict of printable data, rendered as HTML (print page) and as a PDF (fpdf2)."""
+from __future__ import annotations
+
+import os
+import re
+from typing import Any
+
+from flask_babel import format_decimal, gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from app.domain.access import can_see_ticket
+from app.domain.clock import now
+from app.domain.documents import format_document
+from app.domain.errors import NotAllowed
+from app.domain.history import EVENT_KINDS
+from app.domain.labels import choice_label
+from app.domain.tickets import FIELD_LABELS
+from app.formatting import format_date
+from app.models import Attachment, ServiceOrder, Ticket, TicketEvent, TicketMessage
+
+FONT_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "fonts")
+FONT = "DejaVu"
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def _text(value: Any) -> str:
+    """A printable string: no None, no control characters, Unix line ends."""
+    if value is None:
+        return ""
+    text = str(value).replace("\r\n", "\n").replace("\r", "\n").replace("\t", "    ")
+    return _CONTROL.sub("", text)
+
+
+def _user(user: Any) -> str:
+    if user is None:
+        return ""
+    name = _text(user).strip()
+    return name or _text(getattr(user, "username", ""))
+
+
+def ticket_print_data(session: Session, user: Any, ticket_id: int) -> dict[str, Any]:
+    """Gather everything printed about a ticket, only for a user who may see it.
+
+    Returns plain strings (already pt-BR and formatted), so the HTML page and the PDF show the same.
+    """
+    if not can_see_ticket(session, user, ticket_id):
+        raise NotAllowed(_("Atendimento não encontrado ou sem permissão."))
+    ticket = session.scalar(
+        select(Ticket)
+        .where(Ticket.id == ticket_id)
+        .options(
+            joinedload(Ticket.customer), joinedload(Ticket.contract), joinedload(Ticket.site),
+            joinedload(Ticket.subject), joinedload(Ticket.department), joinedload(Ticket.priority),
+            joinedload(Ticket.channel), joinedload(Ticket.status), joinedload(Ticket.sub_status),
+            joinedload(Ticket.closing_reason), joinedload(Ticket.opened_by), joinedload(Ticket.cancelled_by),
+            joinedload(Ticket.related_ticket), selectinload(Ticket.assignees),
+        )
+    )
+    if ticket is None:
+        raise NotAllowed(_("Atendimento não encontrado ou sem permissão."))
+
+    customer = ticket.customer
+    contract = ticket.contract
+    fields: list[tuple[str, str]] = [
+        (_("Protocolo"), ticket.protocol),
+        (_("Tipo"), choice_label("type", ticket.type)),
+    ]
+    if customer is not None:
+        fields.append((_("Cliente"), _text(customer.name)))
+        fields.append((_("CPF/CNPJ"), format_document(customer.document)))
+    if ticket.site is not None:
+        fields.append((str(FIELD_LABELS["site"]), _text(ticket.site)))
+    if contract is not None:
+        login = f" — {_('Login')}: {contract.login}" if contract.login else ""
+        fields.append((str(FIELD_LABELS["contract"]), _text(contract) + login))
+    fields += [
+        (str(FIELD_LABELS["service_address"]), _text(ticket.service_address)),
+        (str(FIELD_LABELS["subject"]), _text(ticket.subject)),
+        (str(FIELD_LABELS["department"]), _text(ticket.department)),
+        (str(FIELD_LABELS["priority"]), _text(ticket.priority)),
+        (str(FIELD_LABELS["channel"]), _text(ticket.channel)),
+        (str(FIELD_LABELS["direction"]), choice_label("direction", ticket.direction)),
+        (str(FIELD_LABELS["status"]), _text(ticket.status)),
+        (str(FIELD_LABELS["sub_status"]), _text(ticket.sub_status)),
+        (str(FIELD_LABELS["closing_reason"]), _text(ticket.closing_reason)),
+        (_("Data de abertura"), format_date(ticket.opened_at)),
+        (str(FIELD_LABELS["received_at"]), format_date(ticket.received_at)),
+        (str(FIELD_LABELS["due_at"]), format_date(ticket.due_at)),
+        (str(FIELD_LABELS["closed_at"]), format_date(ticket.closed_at)),
+        (_("Aberto por"), _user(ticket.opened_by)),
+        (str(FIELD_LABELS["assignees"]), ", ".join(_user(u) for u in ticket.assignees)),
+    ]
+    if ticket.is_draft:
+        fields.append((str(FIELD_LABELS["is_draft"]), _("Sim")))
+    if ticket.related_ticket is not None:
+        fields.append((str(FIELD_LABELS["related_ticket"]), ticket.related_ticket.protocol))
+    if ticket.rating:
+        fields.append((str(FIELD_LABELS["rating"]), str(ticket.rating)))
+    if ticket.cancelled_by is not None or ticket.cancel_reason:
+        fields.append((_("Cancelado por"), _user(ticket.cancelled_by)))
+        fields.append((str(FIELD_LABELS["cancel_reason"]), _text(ticket.cancel_reason)))
+
+    descriptions = [
+        (str(FIELD_LABELS["opening_description"]), _text(ticket.opening_description)),
+        (str(FIELD_LABELS["closing_description"]), _text(ticket.closing_description)),
+    ]
+
+    events = session.scalars(
+        select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
+        .options(joinedload(TicketEvent.user)).order_by(TicketEvent.created_at, TicketEvent.id)
+    ).all()
+    history = [
+        {
+            "when": format_date(e.created_at),
+            "user": _user(e.user),
+            "kind": _text(EVENT_KINDS.get(e.kind, e.kind)),
+            "field": _text(FIELD_LABELS.get(e.field, e.field)) if e.field else "",
+            "old": _text(e.old_value),
+            "new": _text(e.new_value),
+            "note": _text(e.note),
+        }
+        for e in events
+    ]
+    messages = [
+        {
+            "when": format_date(m.created_at),
+            "author": _user(m.author),
+            "visibility": _("Nota interna") if m.is_internal else _("Mensagem ao cliente"),
+            "body": _text(m.body),
+        }
+        for m in session.scalars(
+            select(TicketMessage).where(TicketMessage.ticket_id == ticket.id)
+            .options(joinedload(TicketMessage.author)).order_by(TicketMessage.created_at, TicketMessage.id)
+        )
+    ]
+    attachments = [
+        {
+            "filename": _text(a.filename),
+            "size": f"{format_decimal(a.size / 1024, format='#,##0.0')} KB",
+            "when": format_date(a.created_at),
+            "user": _user(a.uploaded_by),
+        }
+        for a in session.scalars(
+            select(Attachment).where(Attachment.ticket_id == ticket.id)
+            .options(joinedload(Attachment.uploaded_by)).order_by(Attachment.id)
+        )
+    ]
+    orders = [
+        {
+            "number": str(o.id),
+            "type": _text(o.type),
+            "status": choice_label("service_order_status", o.status),
+            "technician": _user(o.technician),
+            "opened_at": format_date(o.opened_at),
+            "description": _text(o.description),
+        }
+        for o in session.scalars(
+            select(ServiceOrder).where(ServiceOrder.ticket_id == ticket.id)
+            .options(joinedload(ServiceOrder.type), joinedload(ServiceOrder.technician)).order_by(ServiceOrder.id)
+        )
+    ]
+    return {
+        "id": ticket.id,
+        "protocol": ticket.protocol,
+        "title": _("Atendimento %(protocol)s", protocol=ticket.protocol),
+        "customer_name": _text(customer.name) if customer is not None else _text(ticket.site),
+        "status": _text(ticket.status),
+        "fields": fields,
+        "descriptions": descriptions,
+        "history": history,
+        "messages": messages,
+        "attachments": attachments,
+        "service_orders": orders,
+        "printed_at": format_date(now()),
+        "printed_by": _user(user),
+    }
+
+
+def pdf_filename(data: dict[str, Any]) -> str:
+    return f"atendimento-{data['protocol']}.pdf"
+
+
+def build_pdf(data: dict[str, Any]) -> bytes:
+    """Render the printable data as an A4 PDF with a Unicode font (pt-BR accents)."""
+    from fpdf import FPDF
+    from fpdf.fonts import FontFace
+
+    header_text = _("Atendimento — Protocolo %(protocol)s", protocol=data["protocol"])
+    footer_left = _("Emitido em %(when)s por %(user)s", when=data["printed_at"], user=data["printed_by"])
+
+    class TicketPDF(FPDF):
+        def header(self) -> None:
+            self.set_font(FONT, "B", 12)
+            self.cell(0, 7, header_text, new_x="LMARGIN", new_y="NEXT")
+            self.set_font(FONT, "", 8)
+            self.set_text_color(90, 90, 90)
+            self.cell(0, 5, _text(data["customer_name"]) + (f" — {data['status']}" if data["status"] else ""),
+                      new_x="LMARGIN", new_y="NEXT")
+            self.set_text_color(0, 0, 0)
+            self.set_draw_color(150, 150, 150)
+            self.line(self.l_margin, self.get_y() + 1, self.w - self.r_margin, self.get_y() + 1)
+            self.ln(4)
+
+        def footer(self) -> None:
+            self.set_y(-12)
+            self.set_font(FONT, "", 7)
+            self.set_text_color(90, 90, 90)
+            self.cell(0, 5, footer_left, align="L")
+            self.set_x(self.l_margin)
+            self.cell(0, 5, _("Página %(page)d de %(total)s", page=self.page_no(), total="{nb}"), align="R")
+            self.set_text_color(0, 0, 0)
+
+    pdf = TicketPDF(orientation="portrait", unit="mm", format="A4")
+    pdf.set_title(header_text)
+    pdf.set_author("Atende")
+    pdf.set_creator("Atende")
+    pdf.set_margins(12, 12, 12)
+    pdf.set_auto_page_break(True, margin=16)
+    pdf.add_font(FONT, "", os.path.join(FONT_DIR, "DejaVuSans.ttf"))
+    pdf.add_font(FONT, "B", os.path.join(FONT_DIR, "DejaVuSans-Bold.ttf"))
+    pdf.add_page()
+    width = pdf.epw
+    heading = FontFace(emphasis="BOLD", fill_color=(230, 230, 230))
+    label_style = FontFace(emphasis="BOLD")
+
+    def section(title: str) -> None:
+        if pdf.get_y() > pdf.h - 40:
+            pdf.add_page()
+        pdf.ln(3)
+        pdf.set_font(FONT, "B", 10)
+        pdf.cell(0, 6, title, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font(FONT, "", 8)
+
+    def table(headings: list[str], rows: list[list[str]], widths: tuple[int, ...]) -> None:
+        with pdf.table(
+            col_widths=widths, width=width, text_align="LEFT", v_align="TOP", line_height=4, padding=1,
+            headings_style=heading, repeat_headings=1, first_row_as_headings=True,
+        ) as t:
+            row = t.row()
+            for text in headings:
+                row.cell(text)
+            for values in rows:
+                row = t.row()
+                for text in values:
+                    row.cell(text or "")
+
+    section(_("Dados do atendimento"))
+    with pdf.table(
+        col_widths=(32, 68), width=width, text_align="LEFT", v_align="TOP", line_height=4.5, padding=1,
+        first_row_as_headings=False, borders_layout="HORIZONTAL_LINES",
+    ) as t:
+        for label, value in data["fields"]:
+            row = t.row()
+            row.cell(label, style=label_style)
+            row.cell(value or "—")
+
+    for label, value in data["descriptions"]:
+        section(label)
+        pdf.multi_cell(0, 4.5, value or "—", new_x="LMARGIN", new_y="NEXT")
+
+    section(_("Histórico (%(count)d movimentações)", count=len(data["history"])))
+    table(
+        [_("Data"), _("Usuário"), _("Movimentação"), _("Valor anterior"), _("Novo valor"), _("Observação")],
+        [[h["when"], h["user"], h["kind"] + (f": {h['field']}" if h["field"] else ""), h["old"], h["new"], h["note"]]
+         for h in data["history"]],
+        (17, 15, 19, 19, 19, 16),
+    )
+
+    section(_("Mensagens"))
+    if data["messages"]:
+        table([_("Data"), _("Autor"), _("Tipo"), _("Mensagem")],
+              [[m["when"], m["author"], m["visibility"], m["body"]] for m in data["messages"]], (17, 15, 14, 54))
+    else:
+        pdf.cell(0, 5, _("Nenhuma mensagem."), new_x="LMARGIN", new_y="NEXT")
+
+    section(_("Arquivos"))
+    if data["attachments"]:
+        table([_("Arquivo"), _("Tamanho"), _("Enviado em"), _("Enviado por")],
+              [[a["filename"], a["size"], a["when"], a["user"]] for a in data["attachments"]], (45, 13, 17, 25))
+    else:
+        pdf.cell(0, 5, _("Nenhum arquivo."), new_x="LMARGIN", new_y="NEXT")
+
+    if data["service_orders"]:
+        section(_("Ordens de serviço"))
+        table([_("OS"), _("Tipo"), _("Situação"), _("Técnico"), _("Abertura"), _("Descrição")],
+              [[o["number"], o["type"], o["status"], o["technician"], o["opened_at"], o["description"]]
+               for o in data["service_orders"]], (7, 15, 12, 16, 17, 33))
+    return bytes(pdf.output())
+

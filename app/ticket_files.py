@@ -1,0 +1,156 @@
+"""Ticket files (upload and download of attachments) and the printable ticket (HTML page and PDF)."""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Response, abort, current_app, flash, jsonify, redirect, request, send_from_directory, url_for
+from flask_appbuilder import BaseView, expose, has_access
+from flask_appbuilder.security.decorators import permission_name
+from flask_babel import gettext
+
+from app.domain import attachments, printing
+from app.domain.access import can_see_ticket
+from app.domain.errors import DomainError, NotAllowed
+from app.domain.params import get_parameters
+from app.extensions import db
+from app.models import Ticket
+from app.viewbase import current_user
+
+MB = 1024 * 1024
+UPLOAD_PATH = re.compile(r"^/ticketfile/(\d+)/upload/?$")
+
+
+def _visible_ticket(ticket_id: int) -> Ticket:
+    """The ticket, or 404 for a user who may not see it (never tell that it exists)."""
+    ticket = db.session.get(Ticket, ticket_id)
+    if ticket is None or not can_see_ticket(db.session, current_user(), ticket_id):
+        abort(404)
+    return ticket
+
+
+def upload_limits() -> dict[str, Any]:
+    """What the upload form shows: the effective size limit in MB and the allowed extensions."""
+    params = get_parameters(db.session)
+    server_mb = (current_app.config.get("MAX_CONTENT_LENGTH") or 0) // MB
+    max_mb = params.attachment_max_mb
+    if server_mb and server_mb < max_mb:
+        max_mb = server_mb
+    return {"max_mb": max_mb, "extensions": attachments.allowed_extensions(params)}
+
+
+class TicketFileView(BaseView):
+    """Attach files to a ticket and download them; files live outside the static web root."""
+
+    route_base = "/ticketfile"
+    default_view = "upload"
+
+    @expose("/<int:ticket_id>/upload", methods=["GET", "POST"])
+    @has_access
+    @permission_name("upload")
+    def upload(self, ticket_id: int) -> Any:
+        ticket = _visible_ticket(ticket_id)
+        if request.method == "GET":
+            return self.render_template(
+                "ticket_files/upload.html", ticket=ticket, limits=upload_limits(),
+                files=list(ticket.attachments), title=gettext("Anexar arquivo"),
+            )
+        form_url = url_for("TicketFileView.upload", ticket_id=ticket_id)
+        upload = request.files.get("file")
+        if upload is None or not upload.filename:
+            flash(gettext("Selecione um arquivo para anexar."), "danger")
+            return redirect(form_url)
+        folder = current_app.config["UPLOAD_FOLDER"]
+        try:
+            attachment = attachments.add_attachment(
+                db.session, ticket, current_user(), upload.filename, upload.stream, folder
+            )
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "danger")
+            return redirect(form_url)
+        try:
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            attachments.remove_stored_file(folder, attachment.stored_name)
+            raise
+        flash(gettext("Arquivo anexado."), "success")
+        return redirect(url_for("TicketView.show", pk=ticket_id))
+
+    @expose("/download/<int:attachment_id>")
+    @has_access
+    @permission_name("download")
+    def download(self, attachment_id: int) -> Any:
+        folder = current_app.config["UPLOAD_FOLDER"]
+        try:
+            attachment, _path = attachments.download_path(db.session, current_user(), attachment_id, folder)
+        except NotAllowed:
+            abort(404)
+        response = send_from_directory(
+            folder, attachment.stored_name, as_attachment=True, download_name=attachment.filename,
+            mimetype=attachment.content_type, max_age=0,
+        )
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Cache-Control"] = "private, no-store"
+        response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+        return response
+
+
+class TicketPrintView(BaseView):
+    """A clean printable page of a ticket and the same content as a PDF."""
+
+    route_base = "/ticketprint"
+    default_view = "page"
+
+    def _data(self, ticket_id: int) -> dict[str, Any]:
+        try:
+            return printing.ticket_print_data(db.session, current_user(), ticket_id)
+        except NotAllowed:
+            abort(404)
+
+    @expose("/<int:ticket_id>")
+    @has_access
+    @permission_name("print")
+    def page(self, ticket_id: int) -> Any:
+        data = self._data(ticket_id)
+        response = Response(self.render_template("ticket_files/print.html", data=data))
+        response.headers["Cache-Control"] = "private, no-store"
+        return response
+
+    @expose("/<int:ticket_id>/pdf")
+    @has_access
+    @permission_name("print")
+    def pdf(self, ticket_id: int) -> Any:
+        data = self._data(ticket_id)
+        response = Response(printing.build_pdf(data), mimetype="application/pdf")
+        response.headers["Content-Disposition"] = f'attachment; filename="{printing.pdf_filename(data)}"'
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Cache-Control"] = "private, no-store"
+        return response
+
+
+def too_large(error: Exception) -> Any:
+    """A body above MAX_CONTENT_LENGTH: a pt-BR message instead of werkzeug's raw 413 page."""
+    limit_mb = (current_app.config.get("MAX_CONTENT_LENGTH") or 0) // MB
+    message = gettext("O arquivo é grande demais: o limite do servidor é de %(mb)d MB. Nada foi salvo.", mb=limit_mb)
+    if request.path.startswith("/api/"):
+        return jsonify(message=message), 413
+    match = UPLOAD_PATH.match(request.path)
+    if match:
+        flash(message, "danger")
+        return redirect(url_for("TicketFileView.upload", ticket_id=int(match.group(1))))
+    page = (
+        '<!doctype html><html lang="pt-BR"><head><meta charset="utf-8"><title>{title}</title></head>'
+        '<body><h1>{title}</h1><p>{message}</p><p><a href="/">{back}</a></p></body></html>'
+    ).format(title=gettext("Arquivo grande demais"), message=message, back=gettext("Voltar ao início"))
+    return Response(page, status=413, mimetype="text/html")
+
+
+def register(appbuilder: Any) -> None:
+    """Add the file and print views (no menu: they are reached from the ticket) and the 413 handler."""
+    appbuilder.add_view_no_menu(TicketFileView)
+    appbuilder.add_view_no_menu(TicketPrintView)
+    app = current_app._get_current_object()  # register() runs inside the app context (init_app)
+    app.register_error_handler(413, too_large)
+    app.jinja_env.globals.setdefault("attachment_limits", upload_limits)
