@@ -76,7 +76,7 @@ class TicketFileView(BaseView):
             attachments.remove_stored_file(folder, attachment.stored_name)
             raise
         flash(gettext("Arquivo anexado."), "success")
-        return redirect(url_for("TicketView.show", pk=ticket_id))
+        return redirect(ticket_url(ticket_id, "files"))
 
     @expose("/download/<int:attachment_id>")
     @has_access
@@ -154,3 +154,12 @@ def register(appbuilder: Any) -> None:
     app = current_app._get_current_object()  # register() runs inside the app context (init_app)
     app.register_error_handler(413, too_large)
     app.jinja_env.globals.setdefault("attachment_limits", upload_limits)
+
+
+def ticket_url(ticket_id: int, tab: str) -> str:
+    """The ticket's workspace tab for who may edit it, its page otherwise."""
+    from app.extensions import appbuilder
+
+    if appbuilder.sm.has_access("can_edit", "TicketView"):
+        return url_for("TicketView.edit", pk=ticket_id) + f"#{tab}"
+    return url_for("TicketView.show", pk=ticket_id)

@@ -93,7 +93,7 @@ def test_upload_stores_the_file_outside_the_web_root_and_records_history(app, lo
     before = _stored_files(app)
     response = _upload(client, t["id"], PDF, "Contrato assinado.pdf")
     assert response.status_code == 302
-    assert response.headers["Location"].endswith(f"/ticketview/show/{t['id']}")
+    assert response.headers["Location"].endswith(f"/ticketview/edit/{t['id']}#files")
     assert "Arquivo anexado." in _flashes(client)
     from app.models import Attachment, TicketEvent
 

@@ -63,7 +63,15 @@ def _finish(visit: Visit, db, protocol: str, ticket_url: str, reason_id: int, tm
     """Attachment and finalization steps (their screens come with the files and actions views)."""
     from app.models import Ticket
 
+    photo = tmp_path / "foto-onu.png"
+    photo.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
+    visit.goto(ticket_url, "28-files-tab")
+    visit.page.click("a[href='#files']")
+    visit.page.set_input_files("#attachment-file", str(photo))
+    text = visit.submit("#attachment-form [type=submit]", "29-attachment-added")
+    assert "Arquivo anexado" in text and "foto-onu.png" in text
+
     db.session.expire_all()
     ticket = db.session.query(Ticket).filter(Ticket.protocol == protocol).one()
     assert not ticket.is_draft and ticket.opening_description.startswith("Cliente sem conexão")
-    assert len(ticket.messages) == 1 and len(ticket.service_orders) == 1
+    assert len(ticket.messages) == 1 and len(ticket.service_orders) == 1 and len(ticket.attachments) == 1
