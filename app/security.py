@@ -49,7 +49,7 @@ FILES_READ = [
 ROLES = {
     ROLE_ADMIN: [[".*", ".*"]],
     ROLE_MANAGER: [
-        [_views(OPERATIONS + "|TicketEvent|MyTicket|MyServiceOrder|Agent"), ".*"],
+        [_views(OPERATIONS + "|TicketEvent|MyTicket|MyServiceOrder|Agent|TicketAction"), ".*"],
         [_views(CONFIGURATION), _perm(READ)],
         [_views("KnowledgeArticle"), _perm(READ + "|" + WRITE)],
         [_perm(OPERATION_MENUS + "|" + CONFIGURATION_MENUS), "^menu_access$"],
@@ -63,6 +63,8 @@ ROLES = {
         [_views("ServiceOrder|Customer|CustomerPhone|CustomerEmail|CustomerAddress|Contract"), _perm(READ + "|" + WRITE)],
         [_views("TicketEvent"), _perm(READ)],
         [_views("Agent", "View"), _perm("can_search|can_work")],
+        [_views("TicketAction", "View"), _perm("can_act")],
+        [_views("Ticket", "Api"), _perm("can_act")],
         [_views("KnowledgeArticle", "View"), _perm("can_list|can_show")],
         [_views(CONFIGURATION, "Api"), _perm("can_get|can_info")],
         [_perm(OPERATION_MENUS), "^menu_access$"],

@@ -503,4 +503,9 @@ def register(appbuilder: Any) -> None:
     from app.agent import register as register_agent
 
     register_agent(appbuilder)
-    from app.ticket_files import register as register_files; register_files(appbuilder)
+    from app.ticket_actions import register as register_actions
+
+    register_actions(appbuilder)
+    from app.ticket_files import register as register_files
+
+    register_files(appbuilder)

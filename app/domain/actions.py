@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Optional
+from typing import Any, Callable, NamedTuple, Optional
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -12,7 +12,7 @@ from app.domain import history, tickets
 from app.domain.clock import now
 from app.domain.errors import Conflict, ValidationError
 from app.domain.params import get_parameters
-from app.models import OPEN_CATEGORIES, ClosingReason, Ticket, TicketMessage, TicketStatus
+from app.models import ClosingReason, Ticket, TicketMessage, TicketStatus
 
 
 def status_of(session: Session, category: str) -> TicketStatus:
@@ -32,27 +32,17 @@ def _require_text(text: Optional[str], message: Any, field: str) -> str:
 
 
 def finalize(session: Session, ticket: Ticket, user: Any, closing_description: str,
-             closing_reason: Optional[ClosingReason] = None, expected_version: Optional[int] = None) -> list[Ticket]:
-    """Resolve a ticket with its closing data; grouped tickets receive the same answer (R21)."""
+             closing_reason: Optional[ClosingReason] = None, expected_version: Optional[int] = None) -> None:
+    """Resolve a ticket with its closing data (R9); grouped tickets receive the same answer (R21)."""
+    if ticket.status is not None and ticket.status.category == "cancelled":
+        raise Conflict(_l("Atendimento cancelado não aceita alterações."))
     if not tickets.is_open(ticket):
         raise Conflict(_l("Só atendimentos em aberto podem ser finalizados."))
     ticket.status = status_of(session, "resolved")
-    ticket.closing_description = closing_description
+    ticket.closing_description = (closing_description or "").strip() or None
     ticket.closing_reason = closing_reason
-    if ticket.is_draft:
-        ticket.is_draft = False
+    ticket.is_draft = False
     tickets.update_ticket(session, ticket, user, expected_version)
-    resolved = [ticket]
-    for member in session.scalars(select(Ticket).where(Ticket.grouped_with_id == ticket.id)):
-        if tickets.is_open(member):
-            member.status = ticket.status
-            member.closing_description = closing_description
-            member.closing_reason = closing_reason
-            tickets.update_ticket(session, member, user)
-            history.record(session, member, user, "action", note=_l(
-                "Resolvido junto com o atendimento %(protocol)s", protocol=ticket.protocol))
-            resolved.append(member)
-    return resolved
 
 
 def cancel(session: Session, ticket: Ticket, user: Any, reason: str) -> None:
@@ -112,17 +102,36 @@ def reopen(session: Session, ticket: Ticket, user: Any, reason: str) -> None:
     history.record(session, ticket, user, "action", field="reopen", new=reason, note=_l("Atendimento reaberto"))
 
 
-def find_group_leader(session: Session, ticket: Ticket) -> Optional[Ticket]:
-    """An open ticket with the same subject and service address, to group with (R21)."""
-    if ticket.subject is None or not ticket.service_address:
-        return None
-    query = (
-        select(Ticket).join(TicketStatus, Ticket.status_id == TicketStatus.id)
-        .where(Ticket.subject_id == ticket.subject.id, Ticket.service_address == ticket.service_address,
-               Ticket.is_draft.is_(False), Ticket.grouped_with_id.is_(None),
-               TicketStatus.category.in_(OPEN_CATEGORIES))
-        .order_by(Ticket.opened_at, Ticket.id).limit(1)
-    )
-    if ticket.id is not None:
-        query = query.where(Ticket.id != ticket.id)
-    return session.scalar(query)
+class TicketAction(NamedTuple):
+    """One action as the doors offer it: its title, its text field and what it runs."""
+
+    title: Any
+    field: str
+    label: Any
+    run: Callable[[Session, Ticket, Any, Any], None]
+    done: Any
+
+
+def _closing_reason(session: Session, payload: Any) -> Optional[ClosingReason]:
+    value = str(payload.get("closing_reason") or "")
+    return session.get(ClosingReason, int(value)) if value.isdigit() else None
+
+
+ACTIONS: dict[str, TicketAction] = {
+    "finalize": TicketAction(
+        _l("Finalizar atendimento"), "closing_description", _l("Descrição do fechamento"),
+        lambda s, t, u, p: finalize(s, t, u, p.get("closing_description", ""), _closing_reason(s, p)),
+        _l("Atendimento finalizado.")),
+    "cancel": TicketAction(
+        _l("Cancelar atendimento"), "reason", _l("Motivo do cancelamento"),
+        lambda s, t, u, p: cancel(s, t, u, p.get("reason", "")), _l("Atendimento cancelado.")),
+    "reiterate": TicketAction(
+        _l("Reiterar atendimento"), "text", _l("Informações adicionais do cliente"),
+        lambda s, t, u, p: reiterate(s, t, u, p.get("text", "")), _l("Reiteração registrada.")),
+    "complaint": TicketAction(
+        _l("Registrar reclamação"), "text", _l("Descrição da reclamação"),
+        lambda s, t, u, p: complaint(s, t, u, p.get("text", "")), _l("Reclamação registrada.")),
+    "reopen": TicketAction(
+        _l("Reabrir atendimento"), "reason", _l("Motivo da reabertura"),
+        lambda s, t, u, p: reopen(s, t, u, p.get("reason", "")), _l("Atendimento reaberto.")),
+}

@@ -145,9 +145,12 @@ def create_ticket(session: Session, ticket: Ticket, user: Any) -> Ticket:
         for name in ACTIVE_ONLY:
             _check_active(ticket, name)
         check_ticket(session, ticket)
+        if not ticket.is_draft:
+            _link_group(session, ticket)
         ticket.protocol = protocol.next_protocol(session, ticket.opened_at)
     session.add(ticket)
     history.record(session, ticket, user, "created", note=_l("Atendimento iniciado"))
+    _record_group(session, ticket, user)
     return ticket
 
 
@@ -186,6 +189,8 @@ def update_ticket(
             if name in ACTIVE_ONLY:
                 _check_active(ticket, name)
         check_ticket(session, ticket)
+        if before["is_draft"] and not ticket.is_draft:
+            _link_group(session, ticket)
         ticket.updated_at = now()
         if user is not None:
             ticket.updated_by = user
@@ -199,7 +204,53 @@ def update_ticket(
                 old=_display(session, name, before[name]),
                 new=_display(session, name, after[name]),
             )
+        if before["is_draft"] and not ticket.is_draft:
+            _record_group(session, ticket, user)
+        if "status" in changed and ticket.status.category == "resolved":
+            _resolve_group(session, ticket, user)
     return changed
+
+
+def find_group_leader(session: Session, ticket: Ticket) -> Optional[Ticket]:
+    """An open ticket with the same subject and service address to group with (R21)."""
+    if ticket.subject is None or not ticket.service_address:
+        return None
+    query = (
+        select(Ticket).join(TicketStatus, Ticket.status_id == TicketStatus.id)
+        .where(Ticket.subject_id == ticket.subject.id, Ticket.service_address == ticket.service_address,
+               Ticket.is_draft.is_(False), Ticket.grouped_with_id.is_(None),
+               TicketStatus.category.in_(OPEN_CATEGORIES))
+        .order_by(Ticket.opened_at, Ticket.id).limit(1)
+    )
+    if ticket.id is not None:
+        query = query.where(Ticket.id != ticket.id)
+    return session.scalar(query)
+
+
+def _link_group(session: Session, ticket: Ticket) -> None:
+    if ticket.grouped_with is None and is_open(ticket):
+        ticket.grouped_with = find_group_leader(session, ticket)
+
+
+def _record_group(session: Session, ticket: Ticket, user: Any) -> None:
+    if ticket.grouped_with is not None:
+        history.record(session, ticket, user, "action", field="grouped_with", new=ticket.grouped_with.protocol,
+                       note=_l("Agrupado com o atendimento %(protocol)s (mesmo assunto e endereço)",
+                               protocol=ticket.grouped_with.protocol))
+
+
+def _resolve_group(session: Session, leader: Ticket, user: Any) -> None:
+    """Grouped tickets receive the first one's answer when it is resolved (R21)."""
+    members = session.scalars(select(Ticket).where(Ticket.grouped_with_id == leader.id)).all()
+    for member in members:
+        if not is_open(member):
+            continue
+        member.status = leader.status
+        member.closing_description = leader.closing_description
+        member.closing_reason = leader.closing_reason
+        update_ticket(session, member, user)
+        history.record(session, member, user, "action", field="grouped_with", new=leader.protocol,
+                       note=_l("Resolvido junto com o atendimento %(protocol)s", protocol=leader.protocol))
 
 
 def delete_ticket(session: Session, ticket: Ticket) -> None:
