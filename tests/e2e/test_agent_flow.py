@@ -71,7 +71,16 @@ def _finish(visit: Visit, db, protocol: str, ticket_url: str, reason_id: int, tm
     text = visit.submit("#attachment-form [type=submit]", "29-attachment-added")
     assert "Arquivo anexado" in text and "foto-onu.png" in text
 
+    visit.page.click("#action-finalize")
+    visit.page.wait_for_url("**/ticketaction/**")
+    visit.page.screenshot(path=str(visit.folder / "30-finalize-form.png"), full_page=True)
+    visit.page.fill("#closing_description", "Conector da fibra substituído; cliente navegando normalmente.")
+    visit.page.select_option("#closing_reason", str(reason_id))
+    text = visit.submit("#action-form [type=submit]", "31-finalized")
+    assert "Atendimento finalizado" in text and "Resolvido" in text
+
     db.session.expire_all()
     ticket = db.session.query(Ticket).filter(Ticket.protocol == protocol).one()
     assert not ticket.is_draft and ticket.opening_description.startswith("Cliente sem conexão")
     assert len(ticket.messages) == 1 and len(ticket.service_orders) == 1 and len(ticket.attachments) == 1
+    assert ticket.status.category == "resolved" and ticket.closed_at is not None
