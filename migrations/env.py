@@ -51,6 +51,14 @@ def get_metadata():
     return target_db.metadata
 
 
+SEARCH_INDEX_PREFIX = "ix_search_"
+
+
+def include_object(obj, name, type_, reflected, compare_to):
+    """Search indexes (expression, trigram) are written by hand in migrations, not in the models."""
+    return not (type_ == "index" and name and name.startswith(SEARCH_INDEX_PREFIX))
+
+
 def run_migrations_offline():
     """Run migrations in 'offline' mode.
 
@@ -91,6 +99,7 @@ def run_migrations_online():
                 logger.info('No changes in schema detected.')
 
     conf_args = current_app.extensions['migrate'].configure_args
+    conf_args.setdefault("include_object", include_object)
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 

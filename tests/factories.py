@@ -25,7 +25,7 @@ def make_cpf(seed: int) -> str:
 
 def customer(session: Any, name: Optional[str] = None, **kw: Any) -> Customer:
     n = next(_counter)
-    obj = Customer(person_type="PF", name=name or f"Cliente {n}", document=kw.pop("document", make_cpf(123450 + n)), **kw)
+    obj = Customer(person_type=kw.pop("person_type", "PF"), name=name or f"Cliente {n}", document=kw.pop("document", make_cpf(123450 + n)), **kw)
     obj.phones.append(CustomerPhone(number=f"119{n:08d}"[:11], is_primary=True))
     customers.save_customer(session, obj)
     session.flush()

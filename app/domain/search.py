@@ -11,26 +11,45 @@ from app.domain.access import ticket_condition
 from app.domain.documents import digits, format_document
 from app.domain.errors import ValidationError
 from app.domain.labels import choice_label
-from app.models import Contract, Customer, CustomerPhone, Ticket
+from app.models import Contract, Customer, CustomerEmail, CustomerPhone, Ticket
 
 LIMIT = 20
 
 
 def find_customers(session: Session, text: str, limit: int = LIMIT) -> list[Customer]:
-    """Find customers by name prefix, CPF/CNPJ, phone, protocol or contract login."""
+    """Find customers by name (prefix or any word), CPF/CNPJ, phone, e-mail, protocol or contract login.
+
+    Each criterion that fits the text runs as its own small indexed query; results are merged.
+    """
     text = (text or "").strip()
     if not text:
         return []
     number = digits(text)
-    conditions = [func.lower(Customer.name).like(f"{_escape(text.lower())}%", escape="\\")]
-    if number and len(number) >= 3 and len(number) >= len(text.replace(" ", "")) - 4:
-        conditions.append(Customer.document.like(f"{number}%"))
-        conditions.append(Customer.id.in_(select(CustomerPhone.customer_id).where(CustomerPhone.number.like(f"{number}%"))))
+    only_digits = bool(number) and not any(ch.isalpha() for ch in text)
+    queries = []
+    if only_digits and len(number) >= 3:
+        queries.append(select(Customer.id).where(Customer.document.like(f"{number}%")))
+        if len(number) >= 8:
+            queries.append(select(CustomerPhone.customer_id).where(CustomerPhone.number.like(f"{number}%")))
         if len(number) == 14:
-            conditions.append(Customer.id.in_(select(Ticket.customer_id).where(Ticket.protocol == number)))
-    conditions.append(Customer.id.in_(select(Contract.customer_id).where(Contract.login == text)))
-    query = select(Customer).where(or_(*conditions)).order_by(Customer.name).limit(limit)
-    return list(session.scalars(query))
+            queries.append(select(Ticket.customer_id).where(Ticket.protocol == number))
+    elif "@" in text:
+        queries.append(select(CustomerEmail.customer_id).where(func.lower(CustomerEmail.email) == text.lower()))
+    else:
+        lowered = _escape(text.lower())
+        queries.append(select(Customer.id).where(func.lower(Customer.name).like(f"{lowered}%", escape="\\")))
+        queries.append(select(Customer.id).where(func.lower(Customer.name).like(f"% {lowered}%", escape="\\")))
+    queries.append(select(Contract.customer_id).where(or_(Contract.login == text, Contract.number == text)))
+    ids: list[int] = []
+    for query in queries:
+        for customer_id in session.scalars(query.limit(limit)):
+            if customer_id is not None and customer_id not in ids:
+                ids.append(customer_id)
+        if len(ids) >= limit:
+            break
+    if not ids:
+        return []
+    return list(session.scalars(select(Customer).where(Customer.id.in_(ids[:limit])).order_by(Customer.name)))
 
 
 def _escape(text: str) -> str:
