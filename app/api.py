@@ -127,47 +127,6 @@ class CustomerApi(AtendeApi):
     search_columns = ["name", "document", "person_type", "active"]
     rules_add = rules_update = staticmethod(lambda item: customers.save_customer(db.session, item))
 
-    @expose("/<int:pk>/<name>", methods=["POST"])
-    @protect()
-    @safe
-    @permission_name("act")
-    def act(self, pk: int, name: str) -> Any:
-        """Run a ticket action: finalize, cancel, reiterate, complaint or reopen.
-        ---
-        post:
-          parameters:
-          - {in: path, name: pk, schema: {type: integer}}
-          - {in: path, name: name, schema: {type: string, enum: [finalize, cancel, reiterate, complaint, reopen]}}
-          requestBody:
-            content:
-              application/json:
-                schema:
-                  type: object
-                  properties:
-                    closing_description: {type: string}
-                    closing_reason: {type: integer}
-                    reason: {type: string}
-                    text: {type: string}
-          responses:
-            200: {description: Ação executada}
-            400: {$ref: '#/components/responses/400'}
-            404: {$ref: '#/components/responses/404'}
-        """
-        from app.domain.actions import ACTIONS
-
-        ticket = self.datamodel.get(pk, self._base_filters)
-        if ticket is None or name not in ACTIONS:
-            return self.response_404()
-        payload = request.get_json(silent=True) or {}
-
-        def handler() -> Any:
-            ACTIONS[name].run(db.session, ticket, current_user(), payload)
-            db.session.commit()
-            return self.response(200, message=str(ACTIONS[name].done), protocol=ticket.protocol,
-                                 status=ticket.status.name, category=ticket.status.category)
-
-        return self._answer(handler)
-
     def _init_model_schemas(self) -> None:
         super()._init_model_schemas()
         # a CNPJ typed with punctuation has 18 characters; the domain checks and stores digits only (R23)

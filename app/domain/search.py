@@ -17,31 +17,17 @@ LIMIT = 20
 
 
 def find_customers(session: Session, text: str, limit: int = LIMIT) -> list[Customer]:
-    """Find customers by name (prefix or any word), CPF/CNPJ, phone, e-mail, protocol or contract login.
+    """Find customers by name (prefix or any word), CPF/CNPJ, phone, e-mail, protocol or contract login/number.
 
-    Each criterion that fits the text runs as its own small indexed query; results are merged.
+    The kind of text picks the criteria (digits: document, phone, protocol; "@": e-mail; else name);
+    each runs as its own small indexed query (LIMIT ``limit``) and the ids are merged in that order,
+    so no OR across tables defeats the indexes (migration 0003 has the PostgreSQL indexes).
     """
     text = (text or "").strip()
     if not text:
         return []
-    number = digits(text)
-    only_digits = bool(number) and not any(ch.isalpha() for ch in text)
-    queries = []
-    if only_digits and len(number) >= 3:
-        queries.append(select(Customer.id).where(Customer.document.like(f"{number}%")))
-        if len(number) >= 8:
-            queries.append(select(CustomerPhone.customer_id).where(CustomerPhone.number.like(f"{number}%")))
-        if len(number) == 14:
-            queries.append(select(Ticket.customer_id).where(Ticket.protocol == number))
-    elif "@" in text:
-        queries.append(select(CustomerEmail.customer_id).where(func.lower(CustomerEmail.email) == text.lower()))
-    else:
-        lowered = _escape(text.lower())
-        queries.append(select(Customer.id).where(func.lower(Customer.name).like(f"{lowered}%", escape="\\")))
-        queries.append(select(Customer.id).where(func.lower(Customer.name).like(f"% {lowered}%", escape="\\")))
-    queries.append(select(Contract.customer_id).where(or_(Contract.login == text, Contract.number == text)))
     ids: list[int] = []
-    for query in queries:
+    for query in _criteria(text):
         for customer_id in session.scalars(query.limit(limit)):
             if customer_id is not None and customer_id not in ids:
                 ids.append(customer_id)
@@ -49,7 +35,42 @@ def find_customers(session: Session, text: str, limit: int = LIMIT) -> list[Cust
             break
     if not ids:
         return []
-    return list(session.scalars(select(Customer).where(Customer.id.in_(ids[:limit])).order_by(Customer.name)))
+    return list(session.scalars(select(Customer).where(Customer.id.in_(ids[:limit])).order_by(Customer.name, Customer.id)))
+
+
+def _criteria(text: str) -> list[Any]:
+    """The id queries (customer ids) that apply to the text, most specific first."""
+    number = digits(text)
+    only_digits = bool(number) and not any(ch.isalpha() for ch in text) and "@" not in text
+    queries: list[Any] = []
+    if only_digits:
+        if number.startswith("55") and len(number) in (12, 13):  # +55 (11) 9xxxx-xxxx: no country code stored
+            queries.append(select(CustomerPhone.customer_id).where(CustomerPhone.number == number[2:]))
+        if len(number) in (11, 14):
+            queries.append(select(Customer.id).where(Customer.document == number))
+        if len(number) == 14:
+            queries.append(select(Ticket.customer_id).where(Ticket.protocol == number, Ticket.customer_id.isnot(None)))
+        if len(number) in (10, 11):
+            queries.append(select(CustomerPhone.customer_id).where(CustomerPhone.number == number))
+        if len(number) in (8, 9):  # phone without DDD: the end of the stored number
+            queries.append(select(CustomerPhone.customer_id).where(CustomerPhone.number.like(f"%{number}")))
+        if 3 <= len(number) < 14 and len(number) != 11:  # CPF/CNPJ typed in part
+            queries.append(select(Customer.id).where(Customer.document.like(f"{number}%")))
+        if 6 <= len(number) < 10:  # phone with DDD typed in part
+            queries.append(select(CustomerPhone.customer_id).where(CustomerPhone.number.like(f"{number}%")))
+    elif "@" in text:
+        queries.append(select(CustomerEmail.customer_id)
+                       .where(func.lower(CustomerEmail.email).like(f"{_escape(text.lower())}%", escape="\\")))
+    else:
+        lowered = _escape(" ".join(text.lower().split()))
+        queries.append(select(Customer.id).where(func.lower(Customer.name).like(f"{lowered}%", escape="\\")))
+        queries.append(select(Customer.id).where(func.lower(Customer.name).like(f"% {lowered}%", escape="\\")))
+    if " " not in text and len(text) >= 3:
+        escaped = _escape(text)
+        queries.append(select(Contract.customer_id).where(or_(Contract.login == text, Contract.number == text)))
+        queries.append(select(Contract.customer_id).where(or_(Contract.login.like(f"{escaped}%", escape="\\"),
+                                                             Contract.number.like(f"{escaped}%", escape="\\"))))
+    return queries
 
 
 def _escape(text: str) -> str:
@@ -94,8 +115,12 @@ def customer_and_contract(session: Session, customer_id: Optional[str], contract
 
 
 def customer_results(session: Session, found: list[Customer]) -> list[dict[str, Any]]:
-    """Name, document, city, contracts and open-ticket count of each customer, in fixed queries."""
-    from sqlalchemy.orm import selectinload
+    """Name, document, city, contracts (pt-BR status) and open-ticket count (R8) of each customer.
+
+    Three queries whatever the number of customers: contracts (with plan and city), addresses (with city)
+    and one grouped count of open, non-draft tickets.
+    """
+    from sqlalchemy.orm import joinedload
 
     from app.models import OPEN_CATEGORIES, CustomerAddress, TicketStatus
 
@@ -103,12 +128,12 @@ def customer_results(session: Session, found: list[Customer]) -> list[dict[str, 
     if not ids:
         return []
     contracts: dict[int, list[Contract]] = {i: [] for i in ids}
-    for contract in session.scalars(select(Contract).options(selectinload(Contract.plan), selectinload(Contract.city))
+    for contract in session.scalars(select(Contract).options(joinedload(Contract.plan), joinedload(Contract.city))
                                     .where(Contract.customer_id.in_(ids)).order_by(Contract.id)):
         contracts[contract.customer_id].append(contract)
     cities: dict[int, str] = {}
-    for address in session.scalars(select(CustomerAddress).options(selectinload(CustomerAddress.city))
-                                   .where(CustomerAddress.customer_id.in_(ids))
+    for address in session.scalars(select(CustomerAddress).options(joinedload(CustomerAddress.city))
+                                   .where(CustomerAddress.customer_id.in_(ids), CustomerAddress.city_id.isnot(None))
                                    .order_by(CustomerAddress.is_primary.desc(), CustomerAddress.id)):
         if address.city is not None:
             cities.setdefault(address.customer_id, str(address.city))
