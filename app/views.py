@@ -1,6 +1,7 @@
 """Generated CRUD views: configuration only; rules live in app.domain."""
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from flask import abort, flash, g, jsonify, redirect, request, url_for
@@ -13,7 +14,7 @@ from wtforms import HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional as OptionalValidator
 
 from app.domain import customers, service_orders, tickets
-from app.domain.access import TicketScopeFilter, ServiceOrderScopeFilter
+from app.domain.access import AssignedToMeFilter, ServiceOrderScopeFilter, TicketScopeFilter
 from app.domain.documents import digits, format_document
 from app.domain.labels import choices
 from app.domain import diagnostics, messages
@@ -304,7 +305,7 @@ TICKET_FORM_COLUMNS = [
 ]
 
 
-class TicketView(AtendeModelView):
+class TicketBase(AtendeModelView):
     datamodel = Interface(Ticket)
     list_title = _l("Atendimentos")
     show_title = _l("Atendimento")
@@ -355,6 +356,11 @@ class TicketView(AtendeModelView):
 
         self._run(rule, item)
 
+    def post_update(self, item: Any) -> None:
+        if getattr(item, "just_grouped", False) and item.grouped_with is not None:
+            flash(gettext("Atendimento agrupado com o protocolo %(protocol)s (mesmo assunto e endereço).",
+                          protocol=item.grouped_with.protocol), "info")
+
     rules_delete = staticmethod(lambda item: tickets.delete_ticket(db.session, item))
 
     @expose("/add", methods=["GET", "POST"])
@@ -387,7 +393,33 @@ class TicketView(AtendeModelView):
             count = tickets.open_ticket_count(db.session, customer.id, exclude_id=ticket.id)
             if count:
                 flash(gettext("Este cliente já tem %(count)d atendimento(s) em aberto.", count=count), "warning")
-        return redirect(url_for(".edit", pk=ticket.id))
+        return redirect(url_for("TicketView.edit", pk=ticket.id))
+
+
+class TicketView(TicketBase):
+    """Every ticket the user may see."""
+
+    @expose("/list/")
+    @has_access
+    def list(self) -> Any:
+        """Open on the last N days (general parameter) unless the user chose filters (R13)."""
+        if not any(key.startswith("_flt_") for key in request.args):
+            from app.domain.clock import now
+            from app.domain.params import get_parameters
+
+            days = get_parameters(db.session).default_list_days
+            since = (now() - dt.timedelta(days=days)).strftime("%Y-%m-%d 00:00:00")
+            args = request.args.to_dict(flat=False)
+            args["_flt_1_opened_at"] = [since]
+            return redirect(url_for(".list", **args))
+        return super().list()
+
+
+class MyTicketView(TicketBase):
+    """"Meus atendimentos": the tickets where the current user is an assignee (R13)."""
+
+    list_title = _l("Meus atendimentos")
+    base_filters = [["id", TicketScopeFilter, None], ["id", AssignedToMeFilter, None]]
 
 
 # ---------------------------------------------------------------- customers
@@ -472,6 +504,7 @@ def register(appbuilder: Any) -> None:
     """Add every view to FAB with its pt-BR menu."""
     service = {"category": "Service", "category_label": _l("Atendimento"), "category_icon": "fa-headset"}
     appbuilder.add_view(TicketView, "Tickets", label=_l("Atendimentos"), icon="fa-ticket-alt", **service)
+    appbuilder.add_view(MyTicketView, "MyTickets", label=_l("Meus atendimentos"), icon="fa-user-check", **service)
     appbuilder.add_view(KnowledgeArticleView, "Knowledge", label=_l("Base de conhecimento"), icon="fa-book", **service)
     clients = {"category": "Customers", "category_label": _l("Clientes"), "category_icon": "fa-users"}
     appbuilder.add_view(CustomerView, "CustomerList", label=_l("Clientes"), icon="fa-user", **clients)

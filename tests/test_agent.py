@@ -82,7 +82,7 @@ def test_leaving_the_form_keeps_a_draft_with_the_same_protocol(app, login, users
     pk = start(client, customer_id)
     with session(app) as s:
         protocol = load_ticket(s, pk).protocol
-    listing = text(client.get("/ticketview/list/"))
+    listing = text(client.get("/ticketview/list/", follow_redirects=True))
     assert protocol in listing
     with session(app) as s:
         t = load_ticket(s, pk)

@@ -104,7 +104,7 @@ def crawl(client: Any) -> dict[str, VisibleText]:
     seen.update(queue)
     while queue and len(pages) < MAX_PAGES:
         url = queue.popleft()
-        response = client.get(url)
+        response = client.get(url, follow_redirects=True)
         if response.status_code != 200 or not response.mimetype.startswith("text/html"):
             continue
         page = parse(response.get_data(as_text=True))

@@ -1,5 +1,8 @@
-"""The agent's one search box (R23): name, word, CPF/CNPJ with or without punctuation, phone, e-mail, protocol, login."""
+"""The agent's one search box (R23): name, word, CPF/CNPJ with or without punctuation, phone, e-mail, protocol,
+contract login or number; and the result rows (city, contracts, open-ticket count R8) in fixed queries."""
 from __future__ import annotations
+
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -10,22 +13,28 @@ from tests.test_rules import session, user
 
 @pytest.fixture
 def people(app, users):
-    from app.models import CustomerEmail
+    from app.models import City, CustomerAddress, CustomerEmail
 
     with session(app) as s:
         maria = factories.customer(s, name="Maria Aparecida Souza", document="52998224725")
-        maria.emails.append(CustomerEmail(email="maria.souza@example.com", is_primary=True))
+        maria.emails.append(CustomerEmail(email="Maria.Souza@Example.com", is_primary=True))
         company = factories.customer(s, name="Padaria Pão Quente Ltda", document="11222333000181", person_type="PJ")
         other = factories.customer(s, name="João Pereira")
         contract = factories.contract(s, maria, login="maria.souza")
+        suspended = factories.contract(s, maria, status="suspended")
+        factories.contract(s, other)
+        campinas = City(name="Campinas", state="SP")
+        s.add(campinas)
+        s.flush()
+        maria.addresses.append(CustomerAddress(city=campinas, is_primary=True, street="Rua A"))
         ticket = factories.ticket(s, user(s, "atendente"), owner=maria)
         s.commit()
         phone = s.execute(sa.text("SELECT number FROM customer_phone WHERE customer_id = :c"), {"c": maria.id}).scalar()
         return {"maria": maria.id, "company": company.id, "other": other.id, "contract": contract.number,
-                "protocol": ticket.protocol, "phone": phone}
+                "suspended": suspended.number, "protocol": ticket.protocol, "phone": phone}
 
 
-def found(app, text):
+def found(app: Any, text: str) -> list[int]:
     from app.domain.search import find_customers
 
     with session(app) as s:
@@ -33,45 +42,138 @@ def found(app, text):
 
 
 @pytest.mark.parametrize("text", [
-    "maria apa", "Aparecida", "souza", "529.982.247-25", "52998224725", "529982", "maria.souza@example.com", "maria.souza",
+    "maria apa",            # prefix of the whole name
+    "MARIA",                # case does not matter
+    "Aparecida",            # a word from the middle of the name
+    "souza",                # the last word
+    "529.982.247-25",       # CPF with punctuation
+    "52998224725",          # CPF digits only
+    "529982",               # CPF prefix
+    "maria.souza@example.com",  # e-mail, any case
+    "MARIA.SOUZA@",         # e-mail prefix
+    "maria.souza",          # contract login
+    "maria.sou",            # contract login prefix
 ])
 def test_each_criterion_finds_the_customer(app, people, text):
-    assert people["maria"] in found(app, text)
-    assert people["other"] not in found(app, text)
+    result = found(app, text)
+    assert people["maria"] in result
+    assert people["other"] not in result
 
 
-def test_phone_protocol_cnpj_and_contract_number(app, people):
+def test_phone_with_and_without_punctuation_and_ddd(app, people):
     phone = people["phone"]
-    formatted = f"({phone[:2]}) {phone[2:7]}-{phone[7:]}"
-    assert found(app, formatted) == [people["maria"]]
+    assert len(phone) == 11
+    for text in (phone, f"({phone[:2]}) {phone[2:7]}-{phone[7:]}", f"+55 {phone[:2]} {phone[2:]}",
+                 f"{phone[2:7]}-{phone[7:]}", phone[2:]):
+        assert found(app, text) == [people["maria"]], text
+
+
+def test_protocol_cnpj_and_contract_number(app, people):
     assert found(app, people["protocol"]) == [people["maria"]]
     assert found(app, "11.222.333/0001-81") == [people["company"]]
+    assert found(app, "11222333000181") == [people["company"]]
+    assert found(app, "padaria") == [people["company"]]
+    assert found(app, "quente") == [people["company"]]
     assert found(app, people["contract"]) == [people["maria"]]
+    assert found(app, people["suspended"]) == [people["maria"]]
+
+
+def test_nothing_found_and_wildcards_are_literal(app, people):
     assert found(app, "ninguém com esse nome") == []
+    assert found(app, "") == []
+    assert found(app, "%") == []
+    assert found(app, "_aria") == []
+    assert found(app, "000.000.000-00") == []
 
 
-def test_results_show_city_contracts_and_open_count_in_fixed_queries(app, people):
+def _count_queries(engine: Any) -> Any:
     from sqlalchemy import event
 
+    statements: list[str] = []
+
+    def listener(conn, cursor, statement, *rest):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", listener)
+    return statements, lambda: event.remove(engine, "before_cursor_execute", listener)
+
+
+def test_results_show_city_contracts_and_open_count(app, people):
+    from app.domain.search import customer_results, find_customers
+    from app.models import Ticket, TicketStatus
+
+    with session(app) as s:
+        agent = user(s, "atendente")
+        maria = s.get(factories.Customer, people["maria"])
+        factories.ticket(s, agent, owner=maria)                       # open: counts
+        factories.ticket(s, agent, owner=maria, is_draft=True)        # draft: excluded
+        resolved = factories.ticket(s, agent, owner=maria)            # resolved: excluded
+        cancelled = factories.ticket(s, agent, owner=maria)           # cancelled: excluded
+        for t, category in ((resolved, "resolved"), (cancelled, "cancelled")):
+            status_id = s.scalar(sa.select(TicketStatus.id).where(TicketStatus.category == category))
+            s.execute(sa.update(Ticket).where(Ticket.id == t.id).values(status_id=status_id))
+        s.commit()
+        everyone = find_customers(s, "maria") + find_customers(s, "padaria") + find_customers(s, "joão")
+        rows = {r["id"]: r for r in customer_results(s, everyone)}
+    maria = rows[people["maria"]]
+    assert maria["name"] == "Maria Aparecida Souza"
+    assert maria["document"] == "529.982.247-25"
+    assert maria["city"] == "Campinas/SP"
+    assert maria["open_count"] == 2
+    assert [(c["number"], c["status_label"]) for c in maria["contracts"]] == [
+        (people["contract"], "Ativo"), (people["suspended"], "Suspenso")]
+    assert maria["contracts"][0]["login"] == "maria.souza"
+    assert rows[people["company"]]["document"] == "11.222.333/0001-81"
+    assert rows[people["company"]]["open_count"] == 0 and rows[people["company"]]["contracts"] == []
+    assert rows[people["other"]]["open_count"] == 0
+
+
+def test_city_comes_from_the_contract_without_an_address(app, users):
+    from app.domain.search import customer_results
+    from app.models import City
+
+    with session(app) as s:
+        owner = factories.customer(s, name="Sem Endereço")
+        contract = factories.contract(s, owner)
+        contract.city = City(name="Santos", state="SP")
+        s.commit()
+        assert customer_results(s, [owner])[0]["city"] == "Santos/SP"
+        assert customer_results(s, []) == []
+
+
+def test_customer_results_query_count_does_not_grow(app, users):
     from app.domain.search import customer_results, find_customers
     from app.extensions import db
 
     with session(app) as s:
-        one = find_customers(s, "maria")
-        several = find_customers(s, "a") + find_customers(s, "padaria") + find_customers(s, "joão")
-        assert len(several) > len(one)
-        statements = []
-        listener = lambda *args: statements.append(args[2])  # noqa: E731
-        event.listen(db.engine, "before_cursor_execute", listener)
+        agent = user(s, "atendente")
+        everyone = []
+        for i in range(10):
+            owner = factories.customer(s, name=f"Cliente Contagem {i}")
+            factories.contract(s, owner)
+            factories.contract(s, owner, status="cancelled")
+            factories.ticket(s, agent, owner=owner)
+            everyone.append(owner)
+        s.commit()
+        statements, stop = _count_queries(db.engine)
         try:
-            rows = customer_results(s, one)
-            few = len(statements)
+            customer_results(s, everyone[:2])
+            two = len(statements)
             statements.clear()
-            customer_results(s, several)
-            many = len(statements)
+            rows = customer_results(s, everyone)
+            ten = len(statements)
+            s.expire_all()
+            fresh = find_customers(s, "Cliente Contagem")
+            statements.clear()
+            customer_results(s, fresh[:2])
+            fresh_two = len(statements)
+            statements.clear()
+            customer_results(s, fresh)
+            fresh_ten = len(statements)
         finally:
-            event.remove(db.engine, "before_cursor_execute", listener)
-    assert many == few, "the query count does not grow with the number of customers"
-    maria = rows[0]
-    assert maria["document"] == "529.982.247-25" and maria["open_count"] == 1
-    assert [c["status_label"] for c in maria["contracts"]] == ["Ativo"]
+            stop()
+    assert len(fresh) == 10
+    assert two == ten <= 4, (two, ten)  # expired objects (after commit) are refreshed in one query
+    assert fresh_two == fresh_ten == 3, (fresh_two, fresh_ten)  # contracts, addresses, grouped open count
+    assert [r["open_count"] for r in rows] == [1] * 10
+    assert all([c["status_label"] for c in r["contracts"]] == ["Ativo", "Cancelado"] for r in rows)

@@ -94,3 +94,12 @@ class TicketScopeFilter(_ScopeFilter):
 class ServiceOrderScopeFilter(_ScopeFilter):
     def condition(self, user: Any) -> Optional[Any]:
         return service_order_condition(user)
+
+
+class AssignedToMeFilter(_ScopeFilter):
+    """Tickets where the current user is one of the assignees."""
+
+    def condition(self, user: Any) -> Optional[Any]:
+        if user is None or not getattr(user, "is_authenticated", False):
+            return false()
+        return Ticket.assignees.any(id=user.id)

@@ -5,6 +5,7 @@ from typing import Any, Optional
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
 from app.domain.access import ticket_condition
@@ -118,15 +119,17 @@ def customer_results(session: Session, found: list[Customer]) -> list[dict[str, 
     """Name, document, city, contracts (pt-BR status) and open-ticket count (R8) of each customer.
 
     Three queries whatever the number of customers: contracts (with plan and city), addresses (with city)
-    and one grouped count of open, non-draft tickets.
+    and one grouped count of open, non-draft tickets (plus one refresh when the customers were expired by a commit).
     """
     from sqlalchemy.orm import joinedload
 
     from app.models import OPEN_CATEGORIES, CustomerAddress, TicketStatus
 
-    ids = [c.id for c in found]
-    if not ids:
+    if not found:
         return []
+    ids = [sa_inspect(c).identity[0] if sa_inspect(c).identity else c.id for c in found]  # no refresh per customer
+    if any(sa_inspect(c).expired_attributes & {"name", "document"} for c in found):
+        session.scalars(select(Customer).where(Customer.id.in_(ids))).all()  # refresh expired ones in one query
     contracts: dict[int, list[Contract]] = {i: [] for i in ids}
     for contract in session.scalars(select(Contract).options(joinedload(Contract.plan), joinedload(Contract.city))
                                     .where(Contract.customer_id.in_(ids)).order_by(Contract.id)):
