@@ -6,6 +6,7 @@ from typing import Any
 from flask import g, request
 from flask_appbuilder.api import expose, protect, safe
 from flask_appbuilder.security.decorators import permission_name
+from flask_babel import lazy_gettext as _l
 
 from app.domain import customers, service_orders, tickets
 from app.domain.access import ServiceOrderScopeFilter, TicketScopeFilter, check_can_open_for
@@ -88,7 +89,11 @@ class TicketApi(AtendeApi):
         ticket = self.datamodel.get(pk, self._base_filters)
         if ticket is None or name not in ACTIONS:
             return self.response_404()
-        payload = request.get_json(silent=True) or {}
+        payload = request.get_json(silent=True)
+        if payload is None:
+            payload = {}
+        if not isinstance(payload, dict):
+            return self.response_400(message=str(_l("O corpo da requisição deve ser um objeto JSON.")))
 
         def handler() -> Any:
             ACTIONS[name].run(db.session, ticket, current_user(), payload)

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests import factories
-from tests.test_rules import load_ticket, session, snapshot, user
+from tests.test_rules import load_ticket, page, session, snapshot, ticket_form, user
 
 
 def make(app: Any, **kw: Any) -> int:
@@ -174,3 +174,201 @@ def test_unknown_action_or_invisible_ticket_is_404(app, login, api, users):
     assert login("atendente").get(f"/ticketaction/{pk}/explode").status_code == 404
     assert api("atendente").post(f"/api/v1/ticket/{pk}/explode", json={}).status_code == 404
     assert api("assinante").post(f"/api/v1/ticket/{pk}/reiterate", json={"text": "x"}).status_code in (403, 404)
+
+
+# ---------------------------------------------------------------- more of R9, R19, R21 and access
+
+
+def _reasons(app: Any) -> tuple[int, int]:
+    """An active and an inactive closing reason."""
+    from app.models import ClosingReason
+
+    with session(app) as s:
+        active = ClosingReason(name="Problema resolvido remotamente", active=True)
+        inactive = ClosingReason(name="Motivo antigo", active=False)
+        s.add_all([active, inactive])
+        s.commit()
+        return active.id, inactive.id
+
+
+@pytest.mark.parametrize("door", DOORS)
+def test_finalize_needs_a_closing_reason_when_the_subject_requires_it(app, login, api, users, door):
+    active, inactive = _reasons(app)
+    with session(app) as s:
+        strict = factories.subject(s, name="Troca de equipamento", requires_closing_reason=True)
+        pk = factories.ticket(s, user(s, "atendente"), subject=strict).id
+    before = snapshot(app)
+    ok, message = act(door, login, api, pk, "finalize", closing_description="ONU trocada")
+    assert not ok and "motivo de fechamento" in message
+    ok, message = act(door, login, api, pk, "finalize", closing_description="ONU trocada", closing_reason=str(inactive))
+    assert not ok and "inativo" in message
+    ok, message = act(door, login, api, pk, "finalize", closing_description="ONU trocada", closing_reason="99999")
+    assert not ok and "Motivo de fechamento não encontrado" in message
+    assert snapshot(app) == before
+    ok, message = act(door, login, api, pk, "finalize", closing_description="ONU trocada", closing_reason=str(active))
+    assert ok, message
+    with session(app) as s:
+        t = load_ticket(s, pk)
+        assert t.status.category == "resolved" and t.closing_reason_id == active
+
+
+def test_finalize_form_offers_only_active_closing_reasons(app, login, users):
+    _reasons(app)
+    pk = make(app)
+    text = html.unescape(login("atendente").get(f"/ticketaction/{pk}/finalize").get_data(as_text=True))
+    assert "Problema resolvido remotamente" in text and "Motivo antigo" not in text
+    with session(app) as s:
+        assert load_ticket(s, pk).protocol in text
+
+
+@pytest.mark.parametrize("door", DOORS)
+def test_cancelled_ticket_refuses_edits_through_form_and_api(app, login, api, users, door):
+    pk = make(app)
+    ok, message = act(door, login, api, pk, "cancel", reason="Aberto por engano")
+    assert ok, message
+    with session(app) as s:
+        t = load_ticket(s, pk)
+        assert t.status.category == "cancelled" and t.cancelled_by_id == users["atendente"].id
+        form = ticket_form(t, opening_description="Mudou")
+    before = snapshot(app)
+    response = api("atendente").put(f"/api/v1/ticket/{pk}", json={"opening_description": "Mudou"})
+    assert response.status_code == 409 and response.json["message"] == "Atendimento cancelado não aceita alterações."
+    response = login("atendente").post(f"/ticketview/edit/{pk}", data=form, follow_redirects=True)
+    assert "Atendimento cancelado não aceita alterações." in page(response)
+    assert snapshot(app) == before
+
+
+@pytest.mark.parametrize("door", DOORS)
+def test_invalid_payloads_are_refused_without_a_500(app, login, api, users, door):
+    pk = make(app)
+    before = snapshot(app)
+    ok, message = act(door, login, api, pk, "reiterate")
+    assert not ok and "Descreva a reiteração" in message
+    if door == "api":
+        assert via_api(api, pk, "reiterate", text=5).status_code == 400
+        assert api("atendente").post(f"/api/v1/ticket/{pk}/reiterate", json=["x"]).status_code == 400
+    assert snapshot(app) == before
+
+
+def _outage(app: Any) -> dict[str, Any]:
+    """A saved ticket and a draft with the same subject and the same service address."""
+    with session(app) as s:
+        agent = user(s, "atendente")
+        outage = factories.subject(s, name="Sem sinal no bairro")
+        first_customer, second_customer = factories.customer(s), factories.customer(s)
+        first = factories.ticket(s, agent, owner=first_customer, subject=outage,
+                                 contract=factories.contract(s, first_customer))
+        draft = factories.ticket(s, agent, owner=second_customer, subject=outage, is_draft=True,
+                                 contract=factories.contract(s, second_customer))
+        assert draft.grouped_with_id is None, "drafts are not grouped"
+        return {"first": first.id, "protocol": first.protocol, "draft": draft.id}
+
+
+def _notes(s: Any, pk: int) -> list[str]:
+    return [r[0] or "" for r in s.execute(sa.text("SELECT note FROM ticket_event WHERE ticket_id = :t ORDER BY id"),
+                                          {"t": pk})]
+
+
+def test_saving_a_draft_in_the_form_groups_it_and_tells_the_agent(app, login, users):
+    t = _outage(app)
+    with session(app) as s:
+        form = ticket_form(load_ticket(s, t["draft"]))
+    response = login("atendente").post(f"/ticketview/edit/{t['draft']}", data=form, follow_redirects=True)
+    assert (f"Atendimento agrupado com o protocolo {t['protocol']} (mesmo assunto e endereço)."
+            in page(response))
+    with session(app) as s:
+        grouped = load_ticket(s, t["draft"])
+        assert grouped.grouped_with_id == t["first"] and not grouped.is_draft
+        assert any(f"Agrupado com o atendimento {t['protocol']}" in n for n in _notes(s, t["draft"]))
+
+
+def test_saving_a_draft_through_the_api_groups_it(app, api, users):
+    t = _outage(app)
+    client = api("atendente")
+    response = client.put(f"/api/v1/ticket/{t['draft']}", json={"is_draft": False})
+    assert response.status_code == 200, response.json
+    shown = client.get(f"/api/v1/ticket/{t['draft']}").json["result"]
+    assert shown["grouped_with"]["id"] == t["first"]
+
+
+def test_a_ticket_created_through_the_api_is_grouped(app, api, users):
+    t = _outage(app)
+    with session(app) as s:
+        first = load_ticket(s, t["first"])
+        body = {"customer": first.customer_id, "contract": first.contract_id, "subject": first.subject_id,
+                "opening_description": "Também sem sinal"}
+    client = api("atendente")
+    response = client.post("/api/v1/ticket/", json=body)
+    assert response.status_code == 201, response.json
+    shown = client.get(f"/api/v1/ticket/{response.json['id']}").json["result"]
+    assert shown["grouped_with"]["id"] == t["first"]
+
+
+@pytest.mark.parametrize("door", DOORS)
+def test_resolving_the_first_by_a_status_change_resolves_the_grouped(app, login, api, users, door):
+    t = _outage(app)
+    with session(app) as s:
+        from app.domain import tickets
+
+        agent, draft = user(s, "atendente"), load_ticket(s, t["draft"])  # load before changing: no autoflush
+        draft.is_draft = False
+        tickets.update_ticket(s, draft, agent)
+        s.commit()
+        assert draft.grouped_with_id == t["first"]
+        resolved_id = factories.status(s, "resolved").id
+        form = ticket_form(load_ticket(s, t["first"]), status=resolved_id, closing_description="Caixa de emenda refeita")
+    if door == "form":
+        response = login("atendente").post(f"/ticketview/edit/{t['first']}", data=form, follow_redirects=True)
+        assert "alert-danger" not in page(response)
+    else:
+        response = api("atendente").put(f"/api/v1/ticket/{t['first']}", json={
+            "status": resolved_id, "closing_description": "Caixa de emenda refeita"})
+        assert response.status_code == 200, response.json
+    with session(app) as s:
+        first, other = load_ticket(s, t["first"]), load_ticket(s, t["draft"])
+        assert first.status.category == other.status.category == "resolved"
+        assert other.closing_description == "Caixa de emenda refeita" and other.closed_at is not None
+        assert any(f"Resolvido junto com o atendimento {t['protocol']}" in n for n in _notes(s, t["draft"]))
+        fields = [r[0] for r in s.execute(sa.text("SELECT field FROM ticket_event WHERE ticket_id = :t"),
+                                          {"t": t["first"]})]
+        assert "status" in fields and "closing_description" in fields
+
+
+def test_grouped_history_on_both_tickets_after_finalize(app, login, users):
+    t = _outage(app)
+    with session(app) as s:
+        from app.domain import tickets
+
+        agent, draft = user(s, "atendente"), load_ticket(s, t["draft"])
+        draft.is_draft = False
+        tickets.update_ticket(s, draft, agent)
+        s.commit()
+    act("form", login, None, t["first"], "finalize", closing_description="Poste religado")
+    with session(app) as s:
+        for pk in (t["first"], t["draft"]):
+            fields = [r[0] for r in s.execute(sa.text(
+                "SELECT field FROM ticket_event WHERE ticket_id = :t AND field = 'status'"), {"t": pk})]
+            assert fields == ["status"], pk
+
+
+@pytest.mark.parametrize("door", DOORS)
+def test_a_ticket_the_user_cannot_see_is_404(app, login, api, users, monkeypatch, door):
+    pk = make(app)
+    from app.domain import access
+
+    monkeypatch.setattr(access, "sees_all_tickets", lambda user: False)  # the agent now sees no ticket
+    before = snapshot(app)
+    if door == "form":
+        client = login("atendente")
+        assert client.get(f"/ticketaction/{pk}/finalize").status_code == 404
+        assert client.post(f"/ticketaction/{pk}/finalize", data={"closing_description": "x"}).status_code == 404
+    else:
+        assert via_api(api, pk, "finalize", closing_description="x").status_code == 404
+    assert snapshot(app) == before
+
+
+def test_technician_cannot_open_the_action_forms(app, login, users):
+    pk = make(app)
+    client = login("tecnico")
+    for name in ("finalize", "cancel", "reiterate", "complaint", "reopen"):
+        assert client.get(f"/ticketaction/{pk}/{name}").status_code == 403, name

@@ -25,10 +25,16 @@ def status_of(session: Session, category: str) -> TicketStatus:
     return status
 
 
-def _require_text(text: Optional[str], message: Any, field: str) -> str:
-    if not (text or "").strip():
+def _require_text(text: Any, message: Any, field: str) -> str:
+    text = _text(text)
+    if not text:
         raise ValidationError(message, field)
-    return text.strip()
+    return text
+
+
+def _text(value: Any) -> str:
+    """A text typed in a form or sent as JSON; anything that is not text counts as empty."""
+    return value.strip() if isinstance(value, str) else ""
 
 
 def finalize(session: Session, ticket: Ticket, user: Any, closing_description: str,
@@ -39,7 +45,7 @@ def finalize(session: Session, ticket: Ticket, user: Any, closing_description: s
     if not tickets.is_open(ticket):
         raise Conflict(_l("Só atendimentos em aberto podem ser finalizados."))
     ticket.status = status_of(session, "resolved")
-    ticket.closing_description = (closing_description or "").strip() or None
+    ticket.closing_description = _text(closing_description) or None
     ticket.closing_reason = closing_reason
     ticket.is_draft = False
     tickets.update_ticket(session, ticket, user, expected_version)
@@ -113,8 +119,13 @@ class TicketAction(NamedTuple):
 
 
 def _closing_reason(session: Session, payload: Any) -> Optional[ClosingReason]:
-    value = str(payload.get("closing_reason") or "")
-    return session.get(ClosingReason, int(value)) if value.isdigit() else None
+    value = payload.get("closing_reason")
+    if value in (None, ""):
+        return None
+    reason = session.get(ClosingReason, int(value)) if str(value).isdigit() else None
+    if reason is None:
+        raise ValidationError(_l("Motivo de fechamento não encontrado."), "closing_reason")
+    return reason
 
 
 ACTIONS: dict[str, TicketAction] = {

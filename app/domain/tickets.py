@@ -230,6 +230,8 @@ def find_group_leader(session: Session, ticket: Ticket) -> Optional[Ticket]:
 def _link_group(session: Session, ticket: Ticket) -> None:
     if ticket.grouped_with is None and is_open(ticket):
         ticket.grouped_with = find_group_leader(session, ticket)
+        # tells the door that saved it to inform the agent (not stored)
+        ticket.just_grouped = ticket.grouped_with is not None
 
 
 def _record_group(session: Session, ticket: Ticket, user: Any) -> None:
