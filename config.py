@@ -58,6 +58,13 @@ APP_TIMEZONE = "America/Sao_Paulo"
 UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", os.path.join(BASE_DIR, "instance", "uploads"))
 MAX_CONTENT_LENGTH = 25 * 1024 * 1024
 
+# Exports (XLSX/PDF) and background jobs (app/jobs.py)
+JOBS_URL = os.environ.get("JOBS_URL", "sqlite:///" + os.path.join(BASE_DIR, "instance", "jobs.sqlite3"))
+JOBS_IN_PROCESS_WORKER = _flag("JOBS_IN_PROCESS_WORKER", "1")
+EXPORT_FOLDER = os.environ.get("EXPORT_FOLDER", os.path.join(BASE_DIR, "instance", "exports"))
+EXPORT_SYNC_MAX_ROWS = int(os.environ.get("EXPORT_SYNC_MAX_ROWS", "2000"))
+EXPORT_KEEP_DAYS = int(os.environ.get("EXPORT_KEEP_DAYS", "7"))
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 JWT_ACCESS_TOKEN_EXPIRES = 3600

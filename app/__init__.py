@@ -22,6 +22,7 @@ def create_app(config_object: str = "config", **overrides: object) -> Flask:
     init_secret_key(app)
     init_extensions(app)
     init_appbuilder(app)
+    init_jobs(app)
     init_jinja(app)
     init_cli(app)
     return app
@@ -98,6 +99,12 @@ def init_jwt(app: Flask) -> None:
     jwt.unauthorized_loader(unauthorized)
 
 
+def init_jobs(app: Flask) -> None:
+    from app.jobs import init_jobs as init
+
+    init(app)
+
+
 def init_jinja(app: Flask) -> None:
     from app import formatting
 
@@ -112,7 +119,10 @@ def init_jinja(app: Flask) -> None:
     from app.domain.history import describe
     from app.domain.labels import choice_label
 
-    app.jinja_env.globals.update(ticket_workspace=ticket_workspace, event_label=describe, choice_label=choice_label)
+    from app.domain.sla import remaining
+
+    app.jinja_env.globals.update(ticket_workspace=ticket_workspace, event_label=describe, choice_label=choice_label,
+                                 remaining_time=remaining)
 
 
 def init_cli(app: Flask) -> None:

@@ -532,3 +532,40 @@ class KnowledgeArticle(Model):
 
     def __repr__(self) -> str:
         return self.title
+
+
+# ---------------------------------------------------------------- exports
+
+
+EXPORT_FORMATS = ("xlsx", "pdf")
+EXPORT_STATUSES = ("queued", "running", "done", "failed")
+
+
+class ExportJob(Model):
+    """A large export made in the background; the file lives under <instance>/exports/."""
+
+    __tablename__ = "export_job"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("ab_user.id"), nullable=False)
+    user: Mapped[User] = relationship(User)
+    source: Mapped[str] = mapped_column(String(50), nullable=False)
+    fmt: Mapped[str] = mapped_column(String(4), nullable=False)
+    args: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
+    status: Mapped[str] = mapped_column(String(10), nullable=False, default="queued")
+    row_count: Mapped[Optional[int]] = mapped_column(Integer)
+    file_name: Mapped[Optional[str]] = mapped_column(String(64), unique=True)
+    download_name: Mapped[str] = mapped_column(String(200), nullable=False)
+    error: Mapped[Optional[str]] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=now)
+    started_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    finished_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+
+    __table_args__ = (
+        CheckConstraint("fmt IN ('xlsx', 'pdf')", name="ck_export_job_fmt"),
+        CheckConstraint("status IN ('queued', 'running', 'done', 'failed')", name="ck_export_job_status"),
+        Index("ix_export_job_user_created", "user_id", "created_at"),
+        Index("ix_export_job_created_at", "created_at"),
+    )
+
+    def __repr__(self) -> str:
+        return self.download_name

@@ -21,7 +21,8 @@ CONFIGURATION = (
     "Subject|Department|Channel|TicketStatus|SubStatus|ClosingReason|Priority|ServiceOrderType"
     "|CustomerGroup|City|Plan|Site|GeneralParameters|KnowledgeArticle"
 )
-OPERATION_MENUS = "AgentSearch|Service|Customers|ServiceOrders|Tickets|MyTickets|TicketHistory|ServiceOrderList|CustomerList|ContractList|Knowledge|Reports"
+OPERATION_MENUS = "AgentSearch|Service|Customers|ServiceOrders|Tickets|MyTickets|TicketHistory|ServiceOrderList|CustomerList|ContractList|Knowledge"
+REPORT_MENUS = "Reports|ManagerDashboard|TeamWorkload"
 CONFIGURATION_MENUS = "Configuration|Subjects|Departments|Channels|TicketStatuses|SubStatuses|ClosingReasons|Priorities|ServiceOrderTypes|CustomerGroups|Cities|Plans|Sites|GeneralParameters|KnowledgeArticles"
 SELF_SERVICE = [
     ["UserDBModelView", "can_userinfo|resetmypassword|userinfoedit"],
@@ -41,6 +42,10 @@ FILES_FULL = [
     ["^TicketFileView$", "^(can_upload|can_download)$"],
     ["^TicketPrintView$", "^can_print$"],
 ]
+EXPORTS = [
+    ["^ExportView$", "^(can_export|can_list)$"],
+    ["^MyExports$", "^menu_access$"],
+]
 FILES_READ = [
     ["^TicketFileView$", "^can_download$"],
     ["^TicketPrintView$", "^can_print$"],
@@ -52,13 +57,15 @@ ROLES = {
         [_views(OPERATIONS + "|TicketEvent|MyTicket|MyServiceOrder|Agent|TicketAction"), ".*"],
         [_views(CONFIGURATION), _perm(READ)],
         [_views("KnowledgeArticle"), _perm(READ + "|" + WRITE)],
-        [_perm(OPERATION_MENUS + "|" + CONFIGURATION_MENUS), "^menu_access$"],
+        [_views("ManagerDashboard|TeamWorkload", "View"), _perm("can_dashboard|can_team")],
+        [_perm(OPERATION_MENUS + "|" + CONFIGURATION_MENUS + "|" + REPORT_MENUS), "^menu_access$"],
         *FILES_FULL,
+        *EXPORTS,
         *SELF_SERVICE,
     ],
     ROLE_AGENT: [
-        [_views("Ticket"), _perm(READ + "|" + WRITE + "|can_delete|can_start|can_delete_drafts")],
-        [_views("MyTicket"), _perm(READ + "|" + WRITE)],
+        [_views("Ticket"), _perm(READ + "|" + WRITE + "|can_delete|can_start|can_mass_delete_drafts")],
+        [_views("MyTicket"), _perm(READ + "|" + WRITE + "|can_mass_delete_drafts")],
         [_views("TicketMessage|Attachment"), _perm(READ + "|can_add|can_post|can_download")],
         [_views("ServiceOrder|Customer|CustomerPhone|CustomerEmail|CustomerAddress|Contract"), _perm(READ + "|" + WRITE)],
         [_views("TicketEvent"), _perm(READ)],

@@ -17,7 +17,8 @@ from app.domain import customers, service_orders, tickets
 from app.domain.access import AssignedToMeFilter, ServiceOrderScopeFilter, TicketScopeFilter
 from app.domain.documents import digits, format_document
 from app.domain.labels import choices
-from app.domain import diagnostics, messages
+from app.domain import diagnostics, messages, ticket_filters
+from app.domain.ticket_filters import TICKET_CRITERIA
 from app.extensions import db
 from app.forms import ReadOnlyField, lookup_field
 from app.models import (
@@ -46,6 +47,8 @@ from app.models import (
     TicketMessage,
     TicketStatus,
 )
+from app.listing import MASS_CLOSE, MASS_DELETE_DRAFTS, MASS_EDIT
+from app.ticket_list import TicketListMixin
 from app.viewbase import AtendeInterface as Interface, AtendeModelView, ReadOnlyModelView, current_user
 
 
@@ -305,7 +308,7 @@ TICKET_FORM_COLUMNS = [
 ]
 
 
-class TicketBase(AtendeModelView):
+class TicketBase(TicketListMixin, AtendeModelView):
     datamodel = Interface(Ticket)
     list_title = _l("Atendimentos")
     show_title = _l("Atendimento")
@@ -327,6 +330,12 @@ class TicketBase(AtendeModelView):
     base_order = ("opened_at", "desc")
     base_filters = [["id", TicketScopeFilter, None]]
     related_views = [TicketMessageView, AttachmentView, TicketEventView, ServiceOrderView]
+    criteria = TICKET_CRITERIA
+    orderings = ticket_filters.ORDERINGS
+    order_by = staticmethod(ticket_filters.ticket_order)
+    row_template = "ticket/_list_rows.html"
+    mass_actions = [MASS_EDIT, MASS_CLOSE, MASS_DELETE_DRAFTS]
+    export_source = "tickets"
     show_template = "appbuilder/general/model/show_cascade.html"
     edit_template = "ticket/edit.html"
     edit_form_extra_fields = {
@@ -397,22 +406,13 @@ class TicketBase(AtendeModelView):
 
 
 class TicketView(TicketBase):
-    """Every ticket the user may see."""
+    """Every ticket the user may see; opens on the last N days (general parameter, R13)."""
 
-    @expose("/list/")
-    @has_access
-    def list(self) -> Any:
-        """Open on the last N days (general parameter) unless the user chose filters (R13)."""
-        if not any(key.startswith("_flt_") for key in request.args):
-            from app.domain.clock import now
-            from app.domain.params import get_parameters
+    def default_args(self) -> dict[str, str]:
+        from app.domain.clock import now
 
-            days = get_parameters(db.session).default_list_days
-            since = (now() - dt.timedelta(days=days)).strftime("%Y-%m-%d 00:00:00")
-            args = request.args.to_dict(flat=False)
-            args["_flt_1_opened_at"] = [since]
-            return redirect(url_for(".list", **args))
-        return super().list()
+        start = ticket_filters.default_period_start(db.session, now())
+        return {"date_field": "opened", "date_from": start.strftime("%d/%m/%Y")}
 
 
 class MyTicketView(TicketBase):
@@ -420,6 +420,8 @@ class MyTicketView(TicketBase):
 
     list_title = _l("Meus atendimentos")
     base_filters = [["id", TicketScopeFilter, None], ["id", AssignedToMeFilter, None]]
+    mine = True
+    scope_args = {"scope": "mine"}
 
 
 # ---------------------------------------------------------------- customers
@@ -542,3 +544,10 @@ def register(appbuilder: Any) -> None:
     from app.ticket_files import register as register_files
 
     register_files(appbuilder)
+    from app.domain import service_order_exports, ticket_exports  # noqa: F401 (they register export sources)
+    from app.exports import register as register_exports
+
+    register_exports(appbuilder)
+    from app.dashboard import register as register_dashboard
+
+    register_dashboard(appbuilder)

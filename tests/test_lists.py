@@ -42,9 +42,9 @@ def test_list_opens_on_the_default_period_and_filters_widen_it(app, login, users
         recent_protocol, old_protocol = recent.protocol, old.protocol
     client = login("atendente")
     first = client.get("/ticketview/list/")
-    assert first.status_code == 302 and "_flt_1_opened_at" in first.headers["Location"]
+    assert first.status_code == 302 and "date_from=" in first.headers["Location"]
     page = client.get(first.headers["Location"]).get_data(as_text=True)
     assert recent_protocol in page and old_protocol not in page
-    since = (dt.date.today() - dt.timedelta(days=60)).isoformat()
-    wider = client.get(f"/ticketview/list/?_flt_1_opened_at={since}").get_data(as_text=True)
+    since = (dt.date.today() - dt.timedelta(days=60)).strftime("%d/%m/%Y")
+    wider = client.get(f"/ticketview/list/?date_from={since}").get_data(as_text=True)
     assert recent_protocol in wider and old_protocol in wider

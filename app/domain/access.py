@@ -5,10 +5,10 @@ from typing import Any, Optional
 
 from flask import g
 from flask_appbuilder.models.filters import BaseFilter
-from sqlalchemy import exists, select, false
+from sqlalchemy import and_, exists, false, select
 from sqlalchemy.orm import Session
 
-from app.models import Customer, ServiceOrder, Ticket
+from app.models import Customer, ServiceOrder, Ticket, ticket_assignee
 from app.security import ROLE_CUSTOMER, ROLE_TECHNICIAN, role_names, sees_all_tickets
 
 
@@ -100,6 +100,19 @@ class AssignedToMeFilter(_ScopeFilter):
     """Tickets where the current user is one of the assignees."""
 
     def condition(self, user: Any) -> Optional[Any]:
-        if user is None or not getattr(user, "is_authenticated", False):
-            return false()
-        return Ticket.assignees.any(id=user.id)
+        return assigned_to(user)
+
+
+def assigned_to(user: Any) -> Any:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return false()
+    return Ticket.id.in_(select(ticket_assignee.c.ticket_id).where(ticket_assignee.c.user_id == user.id))
+
+
+def ticket_list_scope(user: Any, mine: bool = False) -> Optional[Any]:
+    """The tickets a list shows before any filter: all the user may see, or only those assigned to them."""
+    condition = ticket_condition(user)
+    if not mine:
+        return condition
+    assigned = assigned_to(user)
+    return assigned if condition is None else and_(condition, assigned)

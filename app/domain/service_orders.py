@@ -1,18 +1,23 @@
 """Service orders (OS): always of a ticket (R3); every change lands in the ticket's history."""
 from __future__ import annotations
 
-from typing import Any, Optional
+import datetime as dt
+from typing import Any, Callable, Iterable, Optional
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from app.domain import history
+from app.domain.access import service_order_condition
 from app.domain.clock import now
-from app.domain.errors import Conflict, ValidationError
+from app.domain.errors import Conflict, DomainError, ValidationError
 from app.domain.labels import choice_label
-from app.models import SERVICE_ORDER_STATUSES, ServiceOrder, Ticket
+from app.domain.mass import MassResult
+from app.models import SERVICE_ORDER_STATUSES, ServiceOrder, Ticket, User
+from app.security import ROLE_TECHNICIAN, role_names
 
+CLOSED_STATUSES = ("done", "cancelled")
 TRACKED = ("status", "type_id", "technician_id", "scheduled_start", "scheduled_end", "address", "description", "closing_notes")
 LABELS = {
     "status": _l("Situação"),
@@ -41,6 +46,18 @@ def _check(order: ServiceOrder) -> None:
         raise ValidationError(_l("Para finalizar a OS informe as observações de fechamento."), "closing_notes")
 
 
+def _check_technician(order: ServiceOrder) -> None:
+    technician = order.technician
+    if technician is not None and not (technician.active and ROLE_TECHNICIAN in role_names(technician)):
+        name = f"{technician.first_name} {technician.last_name}".strip()
+        raise ValidationError(_l("%(name)s não é um técnico ativo.", name=name), "technician")
+
+
+def _closed(status: str) -> Conflict:
+    label = choice_label("service_order_status", status).lower()
+    return Conflict(_l("OS já %(status)s não aceita alterações.", status=label))
+
+
 def _check_ticket_accepts(order: ServiceOrder) -> None:
     status = order.ticket.status
     if status is not None and status.category == "cancelled":
@@ -52,6 +69,7 @@ def create_service_order(session: Session, order: ServiceOrder, user: Any) -> Se
     with session.no_autoflush:
         order.status = order.status or "open"
         _check(order)
+        _check_technician(order)
         _check_ticket_accepts(order)
         order.opened_at = order.opened_at or now()
         if order.created_by_id is None and user is not None:
@@ -75,11 +93,15 @@ def update_service_order(session: Session, order: ServiceOrder, user: Any) -> li
         before = session.execute(select(table).where(table.c.id == order.id)).mappings().one()
         if order.ticket is None or order.ticket.id != before["ticket_id"]:
             raise ValidationError(_l("A OS não pode mudar de atendimento."), "ticket")
-        _check(order)
-        _check_ticket_accepts(order)
-        _stamp(order, before["status"])
         after = {name: _value(order, name) for name in TRACKED}
         changed = [name for name in TRACKED if after[name] != before[name]]
+        if changed and before["status"] in CLOSED_STATUSES:
+            raise _closed(before["status"])
+        _check(order)
+        if "technician_id" in changed:
+            _check_technician(order)
+        _check_ticket_accepts(order)
+        _stamp(order, before["status"])
         for name in changed:
             old, new = before[name], after[name]
             if name == "status":
@@ -93,10 +115,12 @@ def update_service_order(session: Session, order: ServiceOrder, user: Any) -> li
 
 
 def _value(order: ServiceOrder, name: str) -> Any:
-    if name == "type_id":
-        return order.type.id if order.type is not None else order.type_id
-    if name == "technician_id":
-        return order.technician.id if order.technician is not None else order.technician_id
+    if name in ("type_id", "technician_id"):
+        relation = name[:-3]
+        related = getattr(order, relation)
+        if related is not None:
+            return related.id
+        return None if inspect(order).attrs[relation].history.has_changes() else getattr(order, name)
     return getattr(order, name)
 
 
@@ -123,3 +147,87 @@ def delete_service_order(order: ServiceOrder) -> None:
 
 def ticket_of(session: Session, ticket_id: Optional[int]) -> Optional[Ticket]:
     return session.get(Ticket, ticket_id) if ticket_id else None
+
+
+# ---------------------------------------------------------------- mass operations
+
+NOT_VISIBLE = _l("não encontrada ou fora da sua visão")
+UNCHANGED = _l("nada a alterar")
+
+
+def _visible_ids(session: Session, user: Any, ids: Iterable[Any], result: MassResult) -> list[int]:
+    """The selected ids the user may see, in the order given; any other id is refused without touching it."""
+    wanted: list[int] = []
+    for raw in ids:
+        try:
+            wanted.append(int(raw))
+        except (TypeError, ValueError):
+            result.refuse(raw, NOT_VISIBLE)
+    wanted = list(dict.fromkeys(wanted))
+    query = select(ServiceOrder.id).where(ServiceOrder.id.in_(wanted))
+    condition = service_order_condition(user)
+    if condition is not None:
+        query = query.where(condition)
+    found = set(session.scalars(query))
+    for order_id in wanted:
+        if order_id not in found:
+            result.refuse(order_id, NOT_VISIBLE)
+    return [order_id for order_id in wanted if order_id in found]
+
+
+def _each(session: Session, user: Any, ids: Iterable[Any], change: Callable[[ServiceOrder], None]) -> MassResult:
+    """Change each visible OS through the single-OS rules, committing each on its own or refusing it whole."""
+    result = MassResult(kind="service_order")
+    for order_id in _visible_ids(session, user, ids, result):
+        order = session.get(ServiceOrder, order_id)
+        previous = order.status
+        try:
+            with session.no_autoflush:
+                change(order)
+                if not update_service_order(session, order, user):
+                    raise _closed(previous) if previous in CLOSED_STATUSES else ValidationError(UNCHANGED)
+            session.commit()
+        except DomainError as error:
+            session.rollback()
+            result.refuse(order_id, error.message)
+            continue
+        result.done.append(str(order_id))
+    return result
+
+
+def mass_assign_technician(session: Session, user: Any, ids: Iterable[Any], technician: Optional[User]) -> MassResult:
+    """Give the selected OS to one technician (None leaves them unassigned)."""
+
+    def change(order: ServiceOrder) -> None:
+        order.technician = technician
+
+    return _each(session, user, ids, change)
+
+
+def mass_reschedule(session: Session, user: Any, ids: Iterable[Any], start: Optional[dt.datetime],
+                    end: Optional[dt.datetime]) -> MassResult:
+    """Move the selected OS to a new window; an open OS becomes scheduled."""
+    if start is None:
+        raise ValidationError(_l("Informe o início agendado."), "scheduled_start")
+
+    def change(order: ServiceOrder) -> None:
+        order.scheduled_start, order.scheduled_end = start, end
+        if order.status == "open":
+            order.status = "scheduled"
+
+    return _each(session, user, ids, change)
+
+
+def mass_close(session: Session, user: Any, ids: Iterable[Any], closing_notes: Optional[str],
+               status: str = "done") -> MassResult:
+    """Finish or cancel the selected OS with the same closing notes."""
+    if status not in CLOSED_STATUSES:
+        raise ValidationError(_l("Situação de OS inválida."), "status")
+    notes = closing_notes.strip() if isinstance(closing_notes, str) else ""
+
+    def change(order: ServiceOrder) -> None:
+        order.status = status
+        if notes:
+            order.closing_notes = notes
+
+    return _each(session, user, ids, change)

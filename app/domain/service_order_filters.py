@@ -1,0 +1,139 @@
+"""The service-order list's filters and orderings, shared by list, exports, mass actions and dashboards."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Mapping, Optional
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, false, or_, select
+from sqlalchemy.orm import Session
+
+from app.domain.criteria import Criterion, CriteriaSet, day_bounds, first_arg
+from app.domain.documents import digits
+from app.domain.labels import choices
+from app.models import (
+    OPEN_SERVICE_ORDER_STATUSES,
+    City,
+    Contract,
+    Customer,
+    Department,
+    ServiceOrder,
+    ServiceOrderType,
+    Site,
+    Subject,
+    Ticket,
+    User,
+)
+from app.security import ROLE_TECHNICIAN
+
+DATE_COLUMNS = {
+    "opened": ServiceOrder.opened_at,
+    "scheduled": ServiceOrder.scheduled_start,
+    "closed": ServiceOrder.closed_at,
+}
+DATE_FIELDS = [("opened", _l("Abertura")), ("scheduled", _l("Agendamento")), ("closed", _l("Fechamento"))]
+ORDERINGS = {
+    "opened_at": (_l("Data de abertura"), ServiceOrder.opened_at),
+    "scheduled_start": (_l("Início agendado"), ServiceOrder.scheduled_start),
+    "closed_at": (_l("Data de fechamento"), ServiceOrder.closed_at),
+    "id": (_l("Número da OS"), ServiceOrder.id),
+}
+DIRECTIONS = [("desc", _l("Decrescente")), ("asc", _l("Crescente"))]
+
+
+def _date_column(values: dict) -> Any:
+    return DATE_COLUMNS[values.get("date_field", "opened")]
+
+
+def _in(column: Any) -> Any:
+    return lambda ids, values, when: column.in_(ids)
+
+
+def _ticket_where(*conditions: Any) -> Any:
+    return ServiceOrder.ticket_id.in_(select(Ticket.id).where(*conditions))
+
+
+def _ticket_in(column: Any) -> Any:
+    return lambda ids, values, when: _ticket_where(column.in_(ids))
+
+
+def _protocol(value: str, values: dict, when: dt.datetime) -> Any:
+    number = digits(value)
+    return _ticket_where(Ticket.protocol.like(f"{number}%")) if number else false()
+
+
+def _city(ids: list[int], values: dict, when: dt.datetime) -> Any:
+    return _ticket_where(or_(
+        Ticket.contract_id.in_(select(Contract.id).where(Contract.city_id.in_(ids))),
+        Ticket.site_id.in_(select(Site.id).where(Site.city_id.in_(ids))),
+    ))
+
+
+def _overdue(value: bool, values: dict, when: dt.datetime) -> Any:
+    if value:
+        return and_(ServiceOrder.status.in_(OPEN_SERVICE_ORDER_STATUSES), ServiceOrder.scheduled_end < when)
+    return or_(ServiceOrder.status.not_in(OPEN_SERVICE_ORDER_STATUSES), ServiceOrder.scheduled_end.is_(None),
+               ServiceOrder.scheduled_end >= when)
+
+
+def _technician_options(session: Session) -> list[tuple[int, str]]:
+    rows = session.execute(select(User.id, User.first_name, User.last_name)
+                           .where(User.roles.any(name=ROLE_TECHNICIAN))
+                           .order_by(User.first_name, User.last_name))
+    return [(row.id, f"{row.first_name} {row.last_name}".strip()) for row in rows]
+
+
+def _city_options(session: Session) -> list[tuple[int, str]]:
+    return [(row.id, f"{row.name}/{row.state}") for row in session.execute(
+        select(City.id, City.name, City.state).order_by(City.name, City.state))]
+
+
+def _customer_label(session: Session, ids: list[int]) -> list[tuple[int, str]]:
+    return [(row.id, row.name) for row in session.execute(select(Customer.id, Customer.name).where(Customer.id.in_(ids)))]
+
+
+SERVICE_ORDER_CRITERIA = CriteriaSet([
+    Criterion("date_field", _l("Tipo de data"), "choice", options=DATE_FIELDS, group="period"),
+    Criterion("date_from", _l("Data inicial"), "date", group="period",
+              condition=lambda day, values, when: _date_column(values) >= day_bounds(day)[0]),
+    Criterion("date_to", _l("Data final"), "date", group="period",
+              condition=lambda day, values, when: _date_column(values) < day_bounds(day)[1]),
+    Criterion("protocol", _l("Protocolo"), "text", condition=_protocol),
+    Criterion("customer", _l("Cliente"), "lookup", lookup="customer", options=_customer_label,
+              condition=_ticket_in(Ticket.customer_id)),
+    Criterion("status", _l("Situação"), "choices", options=lambda: choices("service_order_status"),
+              condition=_in(ServiceOrder.status)),
+    Criterion("type", _l("Tipo de OS"), "ids", options=ServiceOrderType, condition=_in(ServiceOrder.type_id)),
+    Criterion("technician", _l("Técnico"), "ids", options=_technician_options,
+              condition=_in(ServiceOrder.technician_id)),
+    Criterion("unassigned", _l("Sem técnico"), "bool",
+              condition=lambda value, values, when: (ServiceOrder.technician_id.is_(None) if value
+                                                     else ServiceOrder.technician_id.is_not(None))),
+    Criterion("overdue", _l("Atrasadas"), "bool", condition=_overdue),
+    Criterion("city", _l("Cidade"), "ids", options=_city_options, condition=_city),
+    Criterion("department", _l("Setor responsável"), "ids", options=Department,
+              condition=_ticket_in(Ticket.department_id)),
+    Criterion("subject", _l("Assunto"), "ids", options=Subject, condition=_ticket_in(Ticket.subject_id)),
+])
+
+
+def service_order_order(args: Mapping[str, Any]) -> list[Any]:
+    """ORDER BY of the list: the chosen column and direction, then the id, so the order is total."""
+    _label, column = ORDERINGS.get(first_arg(args, "order") or "opened_at", ORDERINGS["opened_at"])
+    descending = (first_arg(args, "direction") or "desc") != "asc"
+    if descending:
+        ordering = [column.desc().nulls_last(), ServiceOrder.id.desc()]
+    else:
+        ordering = [column.asc().nulls_last(), ServiceOrder.id.asc()]
+    return ordering[1:] if column is ServiceOrder.id else ordering
+
+
+def service_order_list_url(view: str = "ServiceOrderView", **values: Any) -> str:
+    """The list filtered by the given criteria, e.g. ``service_order_list_url(status=["open"], overdue=True)``."""
+    return SERVICE_ORDER_CRITERIA.list_url(view, **values)
+
+
+def selected_service_order_ids(scope: Optional[Any], values: dict, when: dt.datetime) -> Any:
+    """A SELECT of the ids of every OS the criteria match within a scope condition."""
+    query = select(ServiceOrder.id).where(*SERVICE_ORDER_CRITERIA.conditions(values, when))
+    return query if scope is None else query.where(scope)

@@ -1,0 +1,218 @@
+"""The ticket list's filters and orderings (seed 000's panel, R13), shared by list, exports, mass actions and dashboards."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Mapping, Optional
+from urllib.parse import urlencode
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.orm import Session
+
+from app.domain.criteria import Criterion, CriteriaSet, day_bounds
+from app.domain.labels import CHOICES
+from app.models import (
+    OPEN_CATEGORIES,
+    OPEN_SERVICE_ORDER_STATUSES,
+    Channel,
+    City,
+    ClosingReason,
+    Contract,
+    Customer,
+    CustomerGroup,
+    Department,
+    Priority,
+    ServiceOrder,
+    ServiceOrderType,
+    Site,
+    Subject,
+    Ticket,
+    TicketStatus,
+    User,
+    ticket_assignee,
+)
+
+DATE_COLUMNS = {"opened": Ticket.opened_at, "closed": Ticket.closed_at, "due": Ticket.due_at}
+DATE_FIELDS = [("opened", _l("Abertura")), ("closed", _l("Fechamento")), ("due", _l("Prazo"))]
+CATEGORY_OPTIONS = [("open", _l("Em aberto (qualquer)"))] + list(CHOICES["category"].items())
+DUE_WINDOWS = [("overdue", _l("Vencidos")), ("today", _l("Vencem hoje")), ("week", _l("Vencem nesta semana"))]
+ORDERINGS = {
+    "opened_at": (_l("Data de abertura"), Ticket.opened_at),
+    "closed_at": (_l("Data de fechamento"), Ticket.closed_at),
+    "due_at": (_l("Prazo"), Ticket.due_at),
+    "updated_at": (_l("Última alteração"), Ticket.updated_at),
+    "protocol": (_l("Protocolo"), Ticket.protocol),
+}
+DIRECTIONS = [("desc", _l("Decrescente")), ("asc", _l("Crescente"))]
+
+
+def _date_column(values: dict) -> Any:
+    return DATE_COLUMNS[values.get("date_field", "opened")]
+
+
+def _in(column: Any) -> Any:
+    return lambda ids, values, when: column.in_(ids)
+
+
+def _status_ids(categories: Any) -> Any:
+    return select(TicketStatus.id).where(TicketStatus.category.in_(categories))
+
+
+def _open() -> Any:
+    return Ticket.status_id.in_(_status_ids(OPEN_CATEGORIES))
+
+
+def _category(value: list[str], values: dict, when: dt.datetime) -> Any:
+    categories = set()
+    for code in value:
+        categories.update(OPEN_CATEGORIES if code == "open" else (code,))
+    return Ticket.status_id.in_(_status_ids(sorted(categories)))
+
+
+def _due_window(value: str, values: dict, when: dt.datetime) -> Any:
+    if value == "overdue":
+        return and_(_open(), Ticket.due_at < when)
+    """Still within the deadline, due before the end of today or of this week (Monday to Sunday)."""
+    day_start, end = day_bounds(when.date())
+    if value == "week":
+        end = day_start + dt.timedelta(days=7 - when.weekday())
+    return and_(_open(), Ticket.due_at >= when, Ticket.due_at < end)
+
+
+def _open_service_orders(value: bool, values: dict, when: dt.datetime) -> Any:
+    has_open = exists().where(ServiceOrder.ticket_id == Ticket.id,
+                              ServiceOrder.status.in_(OPEN_SERVICE_ORDER_STATUSES))
+    return has_open if value else ~has_open
+
+
+def _city(ids: list[int], values: dict, when: dt.datetime) -> Any:
+    return or_(
+        Ticket.contract_id.in_(select(Contract.id).where(Contract.city_id.in_(ids))),
+        Ticket.site_id.in_(select(Site.id).where(Site.city_id.in_(ids))),
+    )
+
+
+def _text(value: str, values: dict, when: dt.datetime) -> Any:
+    """Protocol prefix, the customer's name or document, or words of the descriptions."""
+    from app.domain.documents import digits
+
+    pattern = f"%{value.lower()}%"
+    conditions = [
+        func.lower(Ticket.opening_description).like(pattern),
+        func.lower(Ticket.closing_description).like(pattern),
+        Ticket.customer_id.in_(select(Customer.id).where(func.lower(Customer.name).like(f"{value.lower()}%"))),
+    ]
+    number = digits(value)
+    if number and len(number) >= 4:
+        conditions.append(Ticket.protocol.like(f"{number}%"))
+        conditions.append(Ticket.customer_id.in_(select(Customer.id).where(Customer.document.like(f"{number}%"))))
+    return or_(*conditions)
+
+
+def _user_options(session: Session) -> list[tuple[int, str]]:
+    rows = session.execute(select(User.id, User.first_name, User.last_name, User.active)
+                           .order_by(User.first_name, User.last_name))
+    return [(row.id, f"{row.first_name} {row.last_name}".strip()) for row in rows]
+
+
+def _city_options(session: Session) -> list[tuple[int, str]]:
+    return [(row.id, f"{row.name}/{row.state}") for row in session.execute(
+        select(City.id, City.name, City.state).order_by(City.name, City.state))]
+
+
+def _customer_label(session: Session, ids: list[int]) -> list[tuple[int, str]]:
+    return [(row.id, row.name) for row in session.execute(select(Customer.id, Customer.name).where(Customer.id.in_(ids)))]
+
+
+TICKET_CRITERIA = CriteriaSet([
+    Criterion("date_field", _l("Tipo de data"), "choice", options=DATE_FIELDS, group="period"),
+    Criterion("date_from", _l("Data inicial"), "date", group="period",
+              condition=lambda day, values, when: _date_column(values) >= day_bounds(day)[0]),
+    Criterion("date_to", _l("Data final"), "date", group="period",
+              condition=lambda day, values, when: _date_column(values) < day_bounds(day)[1]),
+    Criterion("protocol", _l("Protocolo"), "text",
+              condition=lambda value, values, when: Ticket.protocol.like(f"{''.join(c for c in value if c.isdigit())}%")),
+    Criterion("text", _l("Texto livre"), "text", condition=_text),
+    Criterion("customer", _l("Cliente"), "lookup", lookup="customer", options=_customer_label,
+              condition=_in(Ticket.customer_id)),
+    Criterion("status", _l("Status"), "ids", options=TicketStatus, condition=_in(Ticket.status_id)),
+    Criterion("status_category", _l("Situação"), "choices", options=CATEGORY_OPTIONS, condition=_category),
+    Criterion("subject", _l("Assunto"), "ids", options=Subject, condition=_in(Ticket.subject_id)),
+    Criterion("channel", _l("Origem do contato"), "ids", options=Channel, condition=_in(Ticket.channel_id)),
+    Criterion("department", _l("Setor responsável"), "ids", options=Department, condition=_in(Ticket.department_id)),
+    Criterion("priority", _l("Prioridade"), "ids", options=Priority, condition=_in(Ticket.priority_id)),
+    Criterion("assignee", _l("Usuários responsáveis"), "ids", options=_user_options,
+              condition=lambda ids, values, when: Ticket.id.in_(
+                  select(ticket_assignee.c.ticket_id).where(ticket_assignee.c.user_id.in_(ids)))),
+    Criterion("opened_by", _l("Usuário que abriu"), "ids", options=_user_options, condition=_in(Ticket.opened_by_id)),
+    Criterion("closing_reason", _l("Motivo de fechamento"), "ids", options=ClosingReason,
+              condition=_in(Ticket.closing_reason_id)),
+    Criterion("service_order_type", _l("Tipo de OS"), "ids", options=ServiceOrderType,
+              condition=lambda ids, values, when: exists().where(ServiceOrder.ticket_id == Ticket.id,
+                                                                   ServiceOrder.type_id.in_(ids))),
+    Criterion("open_service_orders", _l("OS em aberto"), "bool", condition=_open_service_orders),
+    Criterion("city", _l("Cidade"), "ids", options=_city_options, condition=_city),
+    Criterion("customer_group", _l("Grupo de clientes"), "ids", options=CustomerGroup,
+              condition=lambda ids, values, when: Ticket.customer_id.in_(
+                  select(Customer.id).where(Customer.group_id.in_(ids)))),
+    Criterion("due_window", _l("Prazo de execução"), "choice", options=DUE_WINDOWS, condition=_due_window),
+    Criterion("draft", _l("Rascunho"), "bool", condition=lambda value, values, when: Ticket.is_draft.is_(value)),
+    Criterion("rating", _l("Avaliação"), "choices", options=[(str(i), str(i)) for i in range(1, 6)],
+              condition=lambda value, values, when: Ticket.rating.in_([int(v) for v in value])),
+])
+
+
+def ticket_order(args: Mapping[str, Any]) -> list[Any]:
+    """ORDER BY of the list: the chosen column and direction, then the id, so the order is total."""
+    column_name = first_value(args, "order") or "opened_at"
+    _label, column = ORDERINGS.get(column_name, ORDERINGS["opened_at"])
+    descending = (first_value(args, "direction") or "desc") != "asc"
+    nullable = column.expression.nullable if hasattr(column, "expression") else True
+    if descending:
+        return [column.desc().nulls_last() if nullable else column.desc(), Ticket.id.desc()]
+    return [column.asc().nulls_last() if nullable else column.asc(), Ticket.id.asc()]
+
+
+def first_value(args: Mapping[str, Any], name: str) -> Any:
+    """One argument of a query string given as a MultiDict or as a dict of lists."""
+    value = args.get(name)
+    return value[0] if isinstance(value, (list, tuple)) and value else value
+
+
+def ticket_list_url(view: str = "TicketView", **values: Any) -> str:
+    """The list filtered by the given criteria, e.g. ``ticket_list_url(status=3, status_category="open")``."""
+    from flask import url_for
+
+    order = {key: values.pop(key) for key in ("order", "direction") if key in values}
+    query = TICKET_CRITERIA.query_args(**values)
+    query.update(order)
+    return url_for(f"{view}.list") + "?" + urlencode(query)
+
+
+def default_period_start(session: Session, when: dt.datetime) -> dt.date:
+    from app.domain.params import get_parameters
+
+    return (when - dt.timedelta(days=get_parameters(session).default_list_days)).date()
+
+
+def describe(session: Session, values: dict[str, Any]) -> str:
+    """The active filters in words, for export headers: "Status: Pendente; Cidade: Porto Alegre/RS"."""
+    parts = []
+    fields = {field["name"]: field for field in TICKET_CRITERIA.panel(session, values)}
+    for name, value in values.items():
+        field = fields[name]
+        if field["kind"] in ("ids", "lookup", "choice", "choices"):
+            labels = [str(label) for code, label in field["options"] if str(code) in field["selected"]]
+            text = ", ".join(labels)
+        elif field["kind"] == "bool":
+            text = str(_l("Sim") if value else _l("Não"))
+        else:
+            text = str(field["value"])
+        parts.append(f"{field['label']}: {text}")
+    return "; ".join(parts)
+
+
+def selected_ticket_ids(session: Session, scope: Optional[Any], values: dict, when: dt.datetime) -> Any:
+    """A SELECT of the ids of every ticket the criteria match within a scope condition."""
+    query = select(Ticket.id).where(*TICKET_CRITERIA.conditions(values, when))
+    return query if scope is None else query.where(scope)
