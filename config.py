@@ -65,6 +65,14 @@ EXPORT_FOLDER = os.environ.get("EXPORT_FOLDER", os.path.join(BASE_DIR, "instance
 EXPORT_SYNC_MAX_ROWS = int(os.environ.get("EXPORT_SYNC_MAX_ROWS", "2000"))
 EXPORT_KEEP_DAYS = int(os.environ.get("EXPORT_KEEP_DAYS", "7"))
 
+# Dashboards are computed at most once a minute per scope and period; the cache is shared by the web
+# workers through files in instance/ (no server needed); production may use CACHE_TYPE=RedisCache.
+CACHE_TYPE = os.environ.get("CACHE_TYPE", "FileSystemCache")
+CACHE_DIR = os.environ.get("CACHE_DIR", os.path.join(BASE_DIR, "instance", "cache"))
+CACHE_REDIS_URL = os.environ.get("CACHE_REDIS_URL", "redis://127.0.0.1:6379/0")
+CACHE_DEFAULT_TIMEOUT = 300
+DASHBOARD_CACHE_SECONDS = int(os.environ.get("DASHBOARD_CACHE_SECONDS", "60"))
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 JWT_ACCESS_TOKEN_EXPIRES = 3600

@@ -56,7 +56,9 @@ def _sqlite_foreign_keys(dbapi_connection: object, connection_record: object) ->
 
 
 def init_extensions(app: Flask) -> None:
-    from app.extensions import csrf, db, migrate
+    from app.extensions import cache, csrf, db, migrate
+
+    cache.init_app(app)
 
     os.makedirs(app.instance_path, exist_ok=True)
     db.init_app(app)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from flask import current_app, flash, request
 from flask_appbuilder import BaseView, expose, has_access
@@ -47,6 +47,28 @@ def period(args: Mapping[str, str], today: dt.date) -> tuple[dt.date, dt.date]:
     return start, end
 
 
+def cached(name: str, user: Any, parts: tuple, compute: Callable[[], dict]) -> dict:
+    """A dashboard's figures, computed at most once per DASHBOARD_CACHE_SECONDS for a scope and period.
+
+    Everyone who sees every ticket shares one entry; ``?atualizar=1`` recomputes at once.
+    """
+    from app.domain.access import ticket_condition
+    from app.extensions import cache
+
+    scope = "all" if ticket_condition(user) is None else f"user{getattr(user, 'id', '')}"
+    key = ":".join(["dashboard", name, scope, *map(str, parts)])
+    seconds = current_app.config.get("DASHBOARD_CACHE_SECONDS", 60)
+    if seconds and not request.args.get("atualizar"):
+        hit = cache.get(key)
+        if hit is not None:
+            return hit
+    data = compute()
+    data["computed_at"] = now()
+    if seconds:
+        cache.set(key, data, timeout=seconds)
+    return data
+
+
 class ManagerDashboardView(BaseView):
     """Backlog, SLA and volume of the period, every figure linking to its tickets."""
 
@@ -59,7 +81,9 @@ class ManagerDashboardView(BaseView):
     def dashboard(self) -> Any:
         moment = now()
         start, end = period(request.args, moment.date())
-        data = manager_dashboard(db.session, current_user(), start, end, moment)
+        user = current_user()
+        data = cached("manager", user, (start, end),
+                      lambda: manager_dashboard(db.session, user, start, end, moment))
         return self.render_template("dashboard/manager.html", data=data, title=gettext("Painel gerencial"))
 
 
@@ -74,8 +98,11 @@ class TeamWorkloadView(BaseView):
     @permission_name("team")
     def team(self) -> Any:
         moment = now()
-        team = team_workload(db.session, current_user(), moment)
-        return self.render_template("dashboard/team.html", team=team, now=moment, title=gettext("Equipe"))
+        user = current_user()
+        data = cached("team", user, (moment.date(),),
+                      lambda: {"team": team_workload(db.session, user, moment), "now": moment})
+        return self.render_template("dashboard/team.html", team=data["team"], now=data["now"],
+                                    computed_at=data["computed_at"], title=gettext("Equipe"))
 
 
 def register(appbuilder: Any) -> None:

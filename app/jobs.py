@@ -142,5 +142,6 @@ def enqueue(name: str, *args: Any) -> None:
 @with_appcontext
 def jobs_worker_command(workers: int) -> None:
     """Run queued background jobs (exports) until stopped; set JOBS_IN_PROCESS_WORKER=0 on the web."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     consumer = jobs().huey.create_consumer(workers=workers, worker_type="thread", periodic=False)
     consumer.run()

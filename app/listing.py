@@ -104,8 +104,10 @@ class CriteriaListMixin:
             flash(error, "warning")
         page, size = self.page_args()
         session = db.session
-        count = self.count(selection)
-        rows, extras = self.page_rows(self.page_query(selection, count, page, size))
+        ids, count = self.page_ids(selection, page, size)
+        rows, extras = self.page_rows(select(self.model).where(self.model.id.in_(ids))) if ids else ([], {})
+        position = {pk: index for index, pk in enumerate(ids)}
+        rows = sorted(rows, key=lambda row: position[row.id])
         user = current_user()
         allowed = [action for action in self.mass_actions if self.can(action.name, user)]
         query_string = request.query_string.decode()
@@ -134,23 +136,32 @@ class CriteriaListMixin:
             modelview_name=self.__class__.__name__,
         )
 
-    def page_query(self, selection: Selection, count: int, page: int, size: int) -> Any:
-        """The page's records in the list order.
+    def page_ids(self, selection: Selection, page: int, size: int) -> tuple[list[int], int]:
+        """The ids of the page in the list order, and the number of matches (up to COUNT_CAP + 1).
 
-        A large result is read in index order (matches are dense); a small one (count under the cap) is
-        selected first and then sorted, so the database never walks a whole index looking for rare matches.
+        One query selects the matches (at most the cap) and sorts them, counting them on the way, so the
+        database never walks a whole index looking for rare matches. When there are more than the cap the
+        matches are dense, and the page is read in index order instead.
         """
         order = self.order_by(request.args)
-        if count > COUNT_CAP:
-            query = self.filtered(selection).order_by(*order)
-        else:
-            columns = {self.model.id.key: self.model.id}
-            columns.update({column.key: column for _label, column in self.orderings.values()})
-            matches = self.filtered(selection, list(columns.values())).limit(COUNT_CAP + 1).subquery()
-            adapter = ClauseAdapter(matches)
-            query = (select(self.model).join(matches, matches.c.id == self.model.id)
-                     .order_by(*[adapter.traverse(clause) for clause in order]))
-        return query.limit(size).offset((page - 1) * size)
+        columns = {self.model.id.key: self.model.id}
+        columns.update({column.key: column for _label, column in self.orderings.values()})
+        matches = self.filtered(selection, list(columns.values())).limit(COUNT_CAP + 1).subquery()
+        adapter = ClauseAdapter(matches)
+        offset = (page - 1) * size
+        rows = db.session.execute(
+            select(matches.c.id, func.count().over().label("total"))
+            .order_by(*[adapter.traverse(clause) for clause in order]).limit(size).offset(offset)
+        ).all()
+        if rows and rows[0].total <= COUNT_CAP:
+            return [row.id for row in rows], rows[0].total
+        if not rows and page == 1:
+            return [], 0
+        count = rows[0].total if rows else self.count(selection)
+        if count <= COUNT_CAP:
+            return [], count
+        ids = db.session.scalars(self.filtered(selection, self.model.id).order_by(*order).limit(size).offset(offset))
+        return list(ids), count
 
     def count(self, selection: Selection) -> int:
         """The number of matching records, counted up to COUNT_CAP + 1 (a list never needs more)."""

@@ -18,10 +18,12 @@ from app.domain.access import AssignedToMeFilter, ServiceOrderScopeFilter, Ticke
 from app.domain.documents import digits, format_document
 from app.domain.labels import choices
 from app.domain import diagnostics, messages, ticket_filters
+from app.domain.service_order_filters import ORDERINGS as SERVICE_ORDER_ORDERINGS, SERVICE_ORDER_CRITERIA, service_order_order
 from app.domain.ticket_filters import TICKET_CRITERIA
 from app.extensions import db
 from app.forms import ReadOnlyField, lookup_field
 from app.models import (
+    OPEN_SERVICE_ORDER_STATUSES,
     Attachment,
     Channel,
     City,
@@ -48,6 +50,12 @@ from app.models import (
     TicketStatus,
 )
 from app.listing import MASS_CLOSE, MASS_DELETE_DRAFTS, MASS_EDIT
+from app.service_order_list import (
+    MASS_PERMISSIONS as SERVICE_ORDER_MASS_PERMISSIONS,
+    SERVICE_ORDER_MASS_ACTIONS,
+    ActiveTechnicianFilter,
+    ServiceOrderListMixin,
+)
 from app.ticket_list import TicketListMixin
 from app.viewbase import AtendeInterface as Interface, AtendeModelView, ReadOnlyModelView, current_user
 
@@ -267,13 +275,16 @@ class AttachmentView(ReadOnlyModelView):
     base_filters = [["ticket", TicketScopeFilter, None]]
 
 
-class ServiceOrderBase(AtendeModelView):
+TECHNICIANS = [["id", ActiveTechnicianFilter, None]]  # the domain refuses any other user as technician
+
+
+class ServiceOrderBase(ServiceOrderListMixin, AtendeModelView):
     datamodel = Interface(ServiceOrder)
     list_title = _l("Ordens de serviço")
     show_title = _l("Ordem de serviço")
     edit_title = _l("Editar ordem de serviço")
     add_title = _l("Nova ordem de serviço")
-    base_permissions = ["can_list", "can_show", "can_add", "can_edit"]
+    base_permissions = ["can_list", "can_show", "can_add", "can_edit", *SERVICE_ORDER_MASS_PERMISSIONS]
     list_columns = ["id", "ticket", "type", "status", "technician", "scheduled_start", "opened_at"]
     add_columns = ["ticket", "type", "technician", "scheduled_start", "scheduled_end", "address", "description"]
     edit_columns = ["type", "status", "technician", "scheduled_start", "scheduled_end", "address", "description", "closing_notes"]
@@ -285,18 +296,32 @@ class ServiceOrderBase(AtendeModelView):
     choice_kinds = {"status": "service_order_status"}
     add_form_extra_fields = {"ticket": lookup_field(_l("Atendimento"), Ticket, "ticket", [DataRequired()])}
     edit_form_extra_fields = {"status": _choice_field(_l("Situação"), "service_order_status")}
-    add_form_query_rel_fields = {"type": _active(ServiceOrderType)}
+    add_form_query_rel_fields = {"type": _active(ServiceOrderType), "technician": TECHNICIANS}
+    edit_form_query_rel_fields = {"technician": TECHNICIANS}
+    criteria = SERVICE_ORDER_CRITERIA
+    orderings = SERVICE_ORDER_ORDERINGS
+    order_by = staticmethod(service_order_order)
+    row_template = "service_order/_list_rows.html"
+    mass_actions = SERVICE_ORDER_MASS_ACTIONS
+    export_source = "service_orders"
     rules_add = staticmethod(lambda item: service_orders.create_service_order(db.session, item, current_user()))
     rules_update = staticmethod(lambda item: service_orders.update_service_order(db.session, item, current_user()))
 
 
 class ServiceOrderView(ServiceOrderBase):
-    pass
+    """Every OS the user may see; opens on the open ones (open, scheduled, in progress)."""
+
+    def default_args(self) -> dict[str, str]:
+        return {"status": ",".join(OPEN_SERVICE_ORDER_STATUSES)}
 
 
 class MyServiceOrderView(ServiceOrderBase):
+    """"Minhas OS": the orders of the current user; mass actions only where the role grants them."""
+
     list_title = _l("Minhas OS")
-    base_permissions = ["can_list", "can_show", "can_edit"]
+    base_permissions = ["can_list", "can_show", "can_edit", *SERVICE_ORDER_MASS_PERMISSIONS]
+    mine = True
+    export_source = None  # the export covers the whole visible list, not "mine": export from Ordens de serviço
     base_filters = [["technician_id", FilterEqualFunction, get_user_id]]
     edit_columns = ["status", "scheduled_start", "scheduled_end", "closing_notes"]
 

@@ -35,7 +35,7 @@ def export_figures(app) -> None:
     from sqlalchemy import func, select
 
     from app.domain import ticket_exports
-    from app.domain.exports import write_xlsx
+    from app.domain.exports import prefetched, write_xlsx
     from app.extensions import appbuilder, db
     from app.models import Ticket
 
@@ -54,7 +54,7 @@ def export_figures(app) -> None:
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         start = time.perf_counter()
         data = ticket_exports.build_ticket_export(session, user, args)
-        rows = write_xlsx(path, data.title, data.columns, islice(data.rows, EXPORT_ROWS))
+        rows = write_xlsx(path, data.title, data.columns, prefetched(islice(data.rows, EXPORT_ROWS)))
         elapsed = time.perf_counter() - start
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         size = os.path.getsize(path) / 1024 / 1024
@@ -105,8 +105,10 @@ def main() -> None:
          f"&status_category=open&order=due_at&direction=asc"),
         ("quatro filtros (situação, prazo, cidade, OS)", gestor,
          f"/ticketview/list/?date_from=&status={pending}&due_window=overdue&open_service_orders=1&draft=0"),
-        ("painel gerencial (30 dias)", gestor, "/painel/"),
-        ("equipe", gestor, "/equipe/"),
+        ("painel gerencial (30 dias, do cache)", gestor, "/painel/"),
+        ("painel gerencial (30 dias, recalculado)", gestor, "/painel/?atualizar=1"),
+        ("equipe (do cache)", gestor, "/equipe/"),
+        ("equipe (recalculada)", gestor, "/equipe/?atualizar=1"),
     ]
     rows = []
     for name, client, url in cases:

@@ -51,12 +51,12 @@ def get_metadata():
     return target_db.metadata
 
 
-SEARCH_INDEX_PREFIX = "ix_search_"
+HAND_WRITTEN_INDEX_PREFIXES = ("ix_search_", "ix_report_")
 
 
 def include_object(obj, name, type_, reflected, compare_to):
-    """Search indexes (expression, trigram) are written by hand in migrations, not in the models."""
-    return not (type_ == "index" and name and name.startswith(SEARCH_INDEX_PREFIX))
+    """Search and report indexes (expression, trigram, covering) are written by hand in migrations."""
+    return not (type_ == "index" and name and name.startswith(HAND_WRITTEN_INDEX_PREFIXES))
 
 
 def run_migrations_offline():

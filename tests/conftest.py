@@ -24,7 +24,7 @@ USERS = {
     "assinante": "Assinante",
 }
 TRANSACTIONAL = [
-    "ticket_event", "ticket_message", "attachment", "service_order", "ticket_assignee", "ticket",
+    "export_job", "ticket_event", "ticket_message", "attachment", "service_order", "ticket_assignee", "ticket",
     "contract", "customer_phone", "customer_email", "customer_address", "customer", "protocol_sequence",
     "knowledge_article", "site", "plan", "city",
 ]
@@ -66,6 +66,7 @@ def app() -> Iterator[Any]:
         TESTING=True,
         SQLALCHEMY_DATABASE_URI=url,
         RATELIMIT_ENABLED=False,
+        CACHE_TYPE="NullCache",
         UPLOAD_FOLDER=tempfile.mkdtemp(prefix="atende-uploads-"),
         SERVER_NAME=None,
     )

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from types import SimpleNamespace
 from typing import Any, Optional
 
 from flask_appbuilder.security.sqla.models import Role, User, assoc_user_role
@@ -23,8 +24,6 @@ AGEING = [  # (label, minimum age, maximum age) in calendar days since opening
     (_l("7–30 dias"), 7, 29),
     (_l("> 30 dias"), 30, None),
 ]
-OPEN = TicketStatus.category.in_(OPEN_CATEGORIES)
-RESOLVED = TicketStatus.category == "resolved"
 WITHIN_DUE = Ticket.closed_at <= Ticket.due_at
 
 
@@ -35,10 +34,17 @@ def hours_between(session: Session, start: Any, end: Any) -> Any:
     return (func.julianday(end) - func.julianday(start)) * 24.0
 
 
+def _in_categories(session: Session, *categories: str) -> Any:
+    """Tickets whose status is of these categories, with the status ids written out (the ticket table alone is
+    read, from the report indexes of migration 0005)."""
+    ids = list(session.scalars(select(TicketStatus.id).where(TicketStatus.category.in_(categories))))
+    return Ticket.status_id.in_(ids)
+
+
 def _tickets(user: Any, *conditions: Any) -> Any:
-    """SELECT FROM the user's non-draft tickets joined to their status."""
+    """SELECT FROM the user's non-draft tickets."""
     scope = ticket_condition(user)
-    query = select().select_from(Ticket).join(TicketStatus, Ticket.status_id == TicketStatus.id)
+    query = select().select_from(Ticket)
     return query.where(Ticket.is_draft.is_(False), *conditions, *([] if scope is None else [scope]))
 
 
@@ -65,21 +71,22 @@ def manager_dashboard(session: Session, user: Any, start: dt.date, end: dt.date,
     the small grouped results (statuses × departments × subjects) are added up here.
     """
     low, high = day_bounds(start)[0], day_bounds(end)[1]
+    is_open, is_resolved = _in_categories(session, *OPEN_CATEGORIES), _in_categories(session, "resolved")
     opened_args = {"date_field": "opened", "date_from": start, "date_to": end}
     resolved_args = {"date_field": "closed", "date_from": start, "date_to": end, "status_category": "resolved"}
     opened_in = and_(Ticket.opened_at >= low, Ticket.opened_at < high)
-    resolved_in = and_(RESOLVED, Ticket.closed_at >= low, Ticket.closed_at < high)
+    resolved_in = and_(is_resolved, Ticket.closed_at >= low, Ticket.closed_at < high)
     ageing = _ageing_buckets(now.date())
     open_rows = session.execute(
-        _tickets(user, OPEN).add_columns(
-            Ticket.status_id, Ticket.department_id, Ticket.subject_id, func.count(Ticket.id).label("n"),
+        _tickets(user, is_open).add_columns(
+            Ticket.status_id, Ticket.department_id, Ticket.subject_id, func.count().label("n"),
             func.count(case((Ticket.due_at < now, 1))).label("overdue"),
             *(func.count(case((condition, 1))).label(f"age{i}") for i, (_label, condition, _args) in enumerate(ageing)))
         .group_by(Ticket.status_id, Ticket.department_id, Ticket.subject_id)).all()
     hours = hours_between(session, Ticket.opened_at, Ticket.closed_at)
     resolved_rows = session.execute(
         _tickets(user, resolved_in).add_columns(
-            Ticket.subject_id, Ticket.department_id, func.count(Ticket.id).label("n"),
+            Ticket.subject_id, Ticket.department_id, func.count().label("n"),
             func.count(case((WITHIN_DUE, 1))).label("within"), func.sum(hours).label("hours"))
         .group_by(Ticket.subject_id, Ticket.department_id)).all()
     daily = _daily(session, user, start, end, opened_in, resolved_in)
@@ -122,8 +129,8 @@ def manager_dashboard(session: Session, user: Any, start: dt.date, end: dt.date,
     )
     top = session.execute(
         _tickets(user, opened_in, Ticket.customer_id.is_not(None))
-        .add_columns(Ticket.customer_id, func.count(Ticket.id).label("n"))
-        .group_by(Ticket.customer_id).order_by(func.count(Ticket.id).desc(), Ticket.customer_id).limit(TOP)).all()
+        .add_columns(Ticket.customer_id, func.count().label("n"))
+        .group_by(Ticket.customer_id).order_by(func.count().desc(), Ticket.customer_id).limit(TOP)).all()
     customers = _names(session, Customer, [row.customer_id for row in top])
 
     return {
@@ -193,7 +200,7 @@ def _daily(session: Session, user: Any, start: dt.date, end: dt.date, opened_in:
     counts: dict[tuple[str, dt.date], int] = {}
     for kind, column, condition in (("opened", Ticket.opened_at, opened_in), ("resolved", Ticket.closed_at, resolved_in)):
         day = func.date(column)
-        for value, n in session.execute(_tickets(user, condition).add_columns(day, func.count(Ticket.id)).group_by(day)):
+        for value, n in session.execute(_tickets(user, condition).add_columns(day, func.count()).group_by(day)):
             counts[kind, _day(value)] = n
     days = []
     for offset in range((end - start).days + 1):
@@ -227,22 +234,29 @@ def _ageing_buckets(today: dt.date) -> list[tuple[Any, Any, dict]]:
 def team_workload(session: Session, user: Any, now: dt.datetime) -> list[dict]:
     """Per team member: open assigned, overdue, still due today and resolved in the last 7 days (today included)."""
     today_end = day_bounds(now.date())[1]
+    is_open, is_resolved = _in_categories(session, *OPEN_CATEGORIES), _in_categories(session, "resolved")
     week_from = now.date() - dt.timedelta(days=6)
     week_start = day_bounds(week_from)[0]
-    resolved_week = and_(RESOLVED, Ticket.closed_at >= week_start, Ticket.closed_at < today_end)
+    resolved_week = and_(is_resolved, Ticket.closed_at >= week_start, Ticket.closed_at < today_end)
     user_id = ticket_assignee.c.user_id
-    rows = session.execute(
-        _tickets(user, or_(OPEN, resolved_week))
+    open_rows = session.execute(
+        _tickets(user, is_open)
         .join(ticket_assignee, ticket_assignee.c.ticket_id == Ticket.id)
         .add_columns(
             user_id,
-            func.count(case((OPEN, 1))).label("open"),
-            func.count(case((and_(OPEN, Ticket.due_at < now), 1))).label("overdue"),
-            func.count(case((and_(OPEN, Ticket.due_at >= now, Ticket.due_at < today_end), 1))).label("due_today"),
-            func.count(case((resolved_week, 1))).label("resolved_week"),
+            func.count().label("open"),
+            func.count(case((Ticket.due_at < now, 1))).label("overdue"),
+            func.count(case((and_(Ticket.due_at >= now, Ticket.due_at < today_end), 1))).label("due_today"),
         )
         .group_by(user_id)
     ).all()
+    resolved = dict(session.execute(
+        _tickets(user, resolved_week).join(ticket_assignee, ticket_assignee.c.ticket_id == Ticket.id)
+        .add_columns(user_id, func.count()).group_by(user_id)).all())
+    empty = {"open": 0, "overdue": 0, "due_today": 0}
+    rows = [SimpleNamespace(user_id=key, resolved_week=resolved.get(key, 0),
+                            **({name: getattr(row, name) for name in empty} if row else empty))
+            for key, row in {**dict.fromkeys(resolved), **{row.user_id: row for row in open_rows}}.items()]
     figures = {row.user_id: row for row in rows}
     team_roles = select(assoc_user_role.c.user_id).join(Role, Role.id == assoc_user_role.c.role_id).where(
         Role.name.in_((ROLE_AGENT, ROLE_MANAGER)))

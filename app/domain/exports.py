@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import queue
 import re
+import threading
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import IO, Any, Callable, Iterable, Sequence, Union
+from typing import IO, Any, Callable, Iterable, Iterator, Sequence, Union
 
 from babel.numbers import format_decimal
 from flask_babel import gettext as _, ngettext
@@ -84,9 +86,73 @@ def download_name(data: ExportData, fmt: str, when: dt.datetime | None = None) -
 
 def write(fmt: str, target: Target, data: ExportData) -> int:
     """Write the data in the given format; return the number of rows."""
+    rows = prefetched(data.rows)
     if fmt == "xlsx":
-        return write_xlsx(target, data.title, data.columns, data.rows)
-    return write_pdf(target, data.title, data.subtitle, data.columns, data.rows)
+        return write_xlsx(target, data.title, data.columns, rows)
+    return write_pdf(target, data.title, data.subtitle, data.columns, rows)
+
+
+def prefetched(rows: Iterable[Row], batch: int = 2000, depth: int = 4) -> Iterator[Row]:
+    """Read the rows in a helper thread while the caller writes them (the database wait releases the GIL).
+
+    The source's generator must use a plain Session (see ``plain_session``), touched by no other thread
+    until the rows are exhausted.
+    """
+    from contextlib import nullcontext
+
+    from flask import current_app, has_app_context
+
+    chunks: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    app = current_app._get_current_object() if has_app_context() else None
+
+    def put(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                chunks.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            with app.app_context() if app is not None else nullcontext():
+                read()
+        except BaseException as error:  # handed to the consumer
+            put(error)
+
+    def read() -> None:
+        chunk: list = []
+        for row in rows:
+            chunk.append(row)
+            if len(chunk) >= batch:
+                if not put(chunk):
+                    return
+                chunk = []
+        put(chunk)
+        put(None)
+
+    thread = threading.Thread(target=produce, name="export-rows", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = chunks.get()
+            if item is None:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield from item
+    finally:
+        stop.set()
+        thread.join()
+
+
+def plain_session(session: Any) -> Any:
+    """The Session behind a scoped_session proxy, usable from the prefetch thread."""
+    from sqlalchemy.orm import scoped_session
+
+    return session() if isinstance(session, scoped_session) else session
 
 
 def _clean(value: Any) -> str:
@@ -238,8 +304,9 @@ def write_pdf(target: Target, title: str, subtitle: str, columns: Sequence[Expor
         pdf.add_page()
     pdf.ln(2)
     pdf.set_font(FONT, "B", 8)
-    pdf.cell(0, 5, ngettext("Total: %(num)d registro", "Total: %(num)d registros", count),
-             new_x="LMARGIN", new_y="NEXT")
+    total = ngettext("Total: %(count)s registro", "Total: %(count)s registros", count,
+                     count=f"{count:,}".replace(",", "."))
+    pdf.cell(0, 5, total, new_x="LMARGIN", new_y="NEXT")
     content = pdf.output()
     if hasattr(target, "write"):
         target.write(content)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, aliased
 from app.domain.access import service_order_condition
 from app.domain.clock import now
 from app.domain.errors import NotAllowed
-from app.domain.exports import ExportColumn, ExportData, register_source
+from app.domain.exports import ExportColumn, ExportData, plain_session, register_source
 from app.domain.labels import choice_label
 from app.domain.service_order_filters import SERVICE_ORDER_CRITERIA, service_order_order
 from app.models import City, Contract, Customer, ServiceOrder, ServiceOrderType, Site, Ticket, User
@@ -68,8 +68,10 @@ def build_service_order_export(session: Session, user: Any, args: Mapping[str, A
     )
     count_query = select(func.count()).select_from(ServiceOrder).where(*conditions)
 
+    bound = plain_session(session)  # resolved here: the rows may be read from the prefetch thread
+
     def rows() -> Iterator[tuple]:
-        for row in session.execute(query.execution_options(yield_per=BATCH)):
+        for row in bound.connection().execute(query.execution_options(yield_per=BATCH)):
             (number, protocol, customer, type_name, status, first, last, city, state,
              start, end, opened, closed, description) = row
             technician = f"{first or ''} {last or ''}".strip() or None

@@ -3,16 +3,18 @@ from __future__ import annotations
 
 from typing import Any, Iterator, Mapping
 
-from flask_babel import gettext
+from operator import itemgetter
+
+from flask_babel import gettext, lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from app.domain.access import ticket_list_scope
 from app.domain.clock import now
 from app.domain.documents import format_document
-from app.domain.exports import ExportColumn, ExportData, register_source
+from app.domain.exports import ExportColumn, ExportData, plain_session, register_source
 from app.domain.labels import choice_label
-from app.domain.sla import remaining
+from app.domain.sla import remaining, texts as sla_texts
 from app.domain.ticket_filters import TICKET_CRITERIA, describe, first_value, ticket_order
 from app.models import (
     Channel,
@@ -34,32 +36,34 @@ from app.models import (
 BATCH = 2000
 
 
-def _columns() -> list[ExportColumn]:
-    return [
-        ExportColumn(gettext("Protocolo"), "text", 16),
-        ExportColumn(gettext("Status"), "text", 16),
-        ExportColumn(gettext("Usuários responsáveis"), "text", 24),
-        ExportColumn(gettext("Cliente"), "text", 30),
-        ExportColumn(gettext("CPF/CNPJ"), "text", 16),
-        ExportColumn(gettext("Assunto"), "text", 22),
-        ExportColumn(gettext("Tipo"), "text", 12),
-        ExportColumn(gettext("Setor"), "text", 16),
-        ExportColumn(gettext("Prioridade"), "text", 10),
-        ExportColumn(gettext("Origem"), "text", 14),
-        ExportColumn(gettext("Endereço"), "text", 34),
-        ExportColumn(gettext("Cidade"), "text", 18),
-        ExportColumn(gettext("Abertura"), "datetime", 16),
-        ExportColumn(gettext("Prazo"), "datetime", 16),
-        ExportColumn(gettext("Fechamento"), "datetime", 16),
-        ExportColumn(gettext("Tempo restante"), "text", 16),
-        ExportColumn(gettext("OS"), "int", 5),
-        ExportColumn(gettext("Rascunho"), "text", 9),
-        ExportColumn(gettext("Avaliação"), "int", 9),
-        ExportColumn(gettext("Motivo de fechamento"), "text", 20),
-        ExportColumn(gettext("Aberto por"), "text", 18),
-        ExportColumn(gettext("Descrição da abertura"), "text", 50),
-        ExportColumn(gettext("Descrição do fechamento"), "text", 50),
-    ]
+# (header, kind, width, on the list's layout): the default export has the list's columns (R15) plus the
+# due date and the description; "completo" adds every other field (slower to write: more cells per row).
+COLUMNS = [
+    (_l("Protocolo"), "text", 16, True),
+    (_l("Status"), "text", 16, True),
+    (_l("Usuários responsáveis"), "text", 24, True),
+    (_l("Cliente"), "text", 30, True),
+    (_l("CPF/CNPJ"), "text", 16, False),
+    (_l("Assunto"), "text", 22, True),
+    (_l("Tipo"), "text", 12, False),
+    (_l("Setor"), "text", 16, False),
+    (_l("Prioridade"), "text", 10, False),
+    (_l("Origem"), "text", 14, False),
+    (_l("Endereço"), "text", 34, True),
+    (_l("Cidade"), "text", 18, False),
+    (_l("Abertura"), "datetime", 16, True),
+    (_l("Prazo"), "datetime", 16, True),
+    (_l("Fechamento"), "datetime", 16, False),
+    (_l("Tempo restante"), "text", 16, True),
+    (_l("OS"), "int", 5, True),
+    (_l("Rascunho"), "text", 9, True),
+    (_l("Avaliação"), "int", 9, False),
+    (_l("Motivo de fechamento"), "text", 20, False),
+    (_l("Aberto por"), "text", 18, False),
+    (_l("Descrição da abertura"), "text", 50, True),
+    (_l("Descrição do fechamento"), "text", 50, False),
+]
+FULL = "completo"
 
 
 def build_ticket_export(session: Session, user: Any, args: Mapping[str, Any]) -> ExportData:
@@ -105,23 +109,32 @@ def build_ticket_export(session: Session, user: Any, args: Mapping[str, Any]) ->
         .where(*conditions)
         .order_by(*ticket_order(args))
     )
+    full = first_value(args, "layout") == FULL
+    chosen = [index for index, column in enumerate(COLUMNS) if full or column[3]]
+    pick = itemgetter(*chosen)
     yes, no = gettext("Sim"), gettext("Não")
+    kinds = {code: choice_label("type", code) for code in ("customer", "site")}
+    words = sla_texts()
+
+    bound = plain_session(session)  # resolved here: the rows may be read from the prefetch thread
 
     def rows() -> Iterator[tuple]:
-        for row in session.execute(query.execution_options(yield_per=BATCH)):
+        for row in bound.connection().execute(query.execution_options(yield_per=BATCH)):
             (protocol, status, category, people, customer, document, subject, kind, department, priority, channel,
              address, city, state, opened, due, closed, order_count, draft, rating, reason, first, last,
              opening, closing) = row
-            yield (protocol, status, people, customer, format_document(document) if document else None, subject, choice_label("type", kind), department,
-                   priority, channel, address, f"{city}/{state}" if city else None, opened, due, closed,
-                   remaining(due, category, closed, when)["text"], order_count, yes if draft else no, rating, reason,
-                   f"{first or ''} {last or ''}".strip() or None, opening, closing)
+            yield pick((
+                protocol, status, people, customer, format_document(document) if document else None, subject,
+                kinds.get(kind, kind), department, priority, channel, address, f"{city}/{state}" if city else None,
+                opened, due, closed, remaining(due, category, closed, when, words)["text"], order_count,
+                yes if draft else no, rating, reason, f"{first or ''} {last or ''}".strip() or None, opening, closing,
+            ))
 
     title = gettext("Meus atendimentos") if mine else gettext("Atendimentos")
     return ExportData(
         title=title,
         subtitle=describe(session, values) or gettext("Sem filtros"),
-        columns=_columns(),
+        columns=[ExportColumn(str(COLUMNS[i][0]), COLUMNS[i][1], COLUMNS[i][2]) for i in chosen],
         rows=rows(),
         count=lambda: session.scalar(select(func.count(Ticket.id)).where(*conditions)) or 0,
         filename_stem="meus-atendimentos" if mine else "atendimentos",

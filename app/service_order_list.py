@@ -1,0 +1,210 @@
+"""The service-order list page (OS) and its mass actions; rules live in app.domain.service_orders."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Optional
+
+from flask import flash, redirect, request
+from flask_appbuilder import expose, has_access
+from flask_appbuilder.models.filters import BaseFilter
+from flask_appbuilder.security.sqla.models import Role
+from flask_babel import gettext, lazy_gettext as _l, ngettext
+from sqlalchemy import and_, select
+from sqlalchemy.orm import joinedload
+
+from app.domain import service_orders
+from app.domain.access import service_order_condition
+from app.domain.errors import DomainError, ValidationError
+from app.domain.labels import choice_label
+from app.domain.mass import MassResult
+from app.extensions import db
+from app.listing import CriteriaListMixin, MassAction
+from app.models import OPEN_SERVICE_ORDER_STATUSES, Contract, ServiceOrder, Site, Ticket, User
+from app.security import ROLE_TECHNICIAN
+from app.viewbase import current_user
+
+PREVIEW_LIMIT = 50
+DATETIME_FORMATS = ("%d/%m/%Y %H:%M", "%d/%m/%Y")
+
+MASS_ASSIGN = MassAction("mass_assign", _l("Atribuir técnico"), "fa-user-cog")
+MASS_RESCHEDULE = MassAction("mass_reschedule", _l("Reagendar"), "fa-calendar-alt")
+MASS_CLOSE_ORDERS = MassAction("mass_close_orders", _l("Finalizar ou cancelar"), "fa-check-circle")
+SERVICE_ORDER_MASS_ACTIONS = [MASS_ASSIGN, MASS_RESCHEDULE, MASS_CLOSE_ORDERS]
+MASS_PERMISSIONS = [f"can_{action.name}" for action in SERVICE_ORDER_MASS_ACTIONS]
+
+
+def technician_condition() -> Any:
+    """Users an OS accepts as technician: active, with the Tecnico role (the rule of service_orders._check_technician)."""
+    return and_(User.active.is_(True), User.roles.any(Role.name == ROLE_TECHNICIAN))
+
+
+def technician_options() -> list[tuple[int, str]]:
+    rows = db.session.execute(select(User.id, User.first_name, User.last_name).where(technician_condition())
+                              .order_by(User.first_name, User.last_name))
+    return [(row.id, f"{row.first_name} {row.last_name}".strip()) for row in rows]
+
+
+class ActiveTechnicianFilter(BaseFilter):
+    """Limits the technician select of the OS forms to active technicians."""
+
+    name = "technician"
+    arg_name = "technician"
+
+    def apply(self, query: Any, value: Any) -> Any:
+        return query.filter(technician_condition())
+
+
+class ServiceOrderListMixin(CriteriaListMixin):
+    """The OS list: scope, eager page, and mass assign / reschedule / close through the domain."""
+
+    mine = False  # "Minhas OS": only the orders of the current user, whatever their role
+
+    def scope(self, user: Any) -> Optional[Any]:
+        condition = service_order_condition(user)
+        if not self.mine:
+            return condition
+        own = ServiceOrder.technician_id == getattr(user, "id", None)
+        return own if condition is None else and_(condition, own)
+
+    def page_rows(self, query: Any) -> tuple[list, dict]:
+        ticket = joinedload(ServiceOrder.ticket)
+        rows = db.session.scalars(query.options(
+            ticket.joinedload(Ticket.customer),
+            ticket.joinedload(Ticket.contract).joinedload(Contract.city),
+            ticket.joinedload(Ticket.site).joinedload(Site.city),
+            joinedload(ServiceOrder.type), joinedload(ServiceOrder.technician),
+        )).unique().all()
+        sm = self.appbuilder.sm
+        ticket_link = ("TicketView.edit" if sm.has_access("can_edit", "TicketView")
+                       else "TicketView.show" if sm.has_access("can_show", "TicketView") else None)
+        return rows, {
+            "ticket_link": ticket_link,
+            "can_edit": self.can("edit"),
+            "can_show": self.can("show"),
+            "open_statuses": OPEN_SERVICE_ORDER_STATUSES,
+        }
+
+    @expose("/list/")
+    @has_access
+    def list(self) -> Any:
+        return self.list_redirect() or self.render_list()
+
+    # ------------------------------------------------------------ mass actions
+    def _outside_view(self, ids: list[int]) -> tuple[list[int], list[int]]:
+        """Split ids into those this page may act on and the rest (a narrower scope than the domain's)."""
+        if not self.mine:
+            return ids, []
+        query = select(ServiceOrder.id).where(ServiceOrder.id.in_(ids), self.scope(current_user()))
+        allowed = set(db.session.scalars(query))
+        return [i for i in ids if i in allowed], [i for i in ids if i not in allowed]
+
+    def _within_view(self, change: Any, ids: list[int]) -> MassResult:
+        inside, outside = self._outside_view(ids)
+        result = change(inside)
+        for order_id in outside:
+            result.refuse(order_id, service_orders.NOT_VISIBLE)
+        return result
+
+    def _preview(self, ids: list[int]) -> list[str]:
+        query = (select(ServiceOrder.id, Ticket.protocol).join(Ticket, Ticket.id == ServiceOrder.ticket_id)
+                 .where(ServiceOrder.id.in_(ids[:PREVIEW_LIMIT])))
+        scope = self.scope(current_user())
+        if scope is not None:
+            query = query.where(scope)
+        return [f"#{row.id} ({row.protocol})" for row in db.session.execute(query.order_by(ServiceOrder.id))]
+
+    def _finish(self, result: MassResult, done_text: str) -> Any:
+        flash(result.summary(done_text), "warning" if result.refused else "success")
+        return redirect(self.back_url())
+
+    def _form(self, template: str, ids: list[int], **context: Any) -> Any:
+        return self.render_template(template, title=context.pop("title"), labels=self._preview(ids),
+                                    **self.mass_form_context(ids), **context)
+
+    def _attempt(self, template: str, ids: list[int], context: dict, run: Any) -> Any:
+        """Show the form; on confirm=1 run the mass change, or show the form again with the error."""
+        if request.form.get("confirm"):
+            try:
+                return run()
+            except DomainError as error:
+                db.session.rollback()
+                flash(error.message, "danger")
+        return self._form(template, ids, **context)
+
+    @expose("/mass_assign/", methods=["POST"])
+    @has_access
+    def mass_assign(self) -> Any:
+        ids = self.selected_ids()
+
+        def run() -> Any:
+            technician = _technician(request.form)
+            result = self._within_view(lambda chosen: service_orders.mass_assign_technician(
+                db.session, current_user(), chosen, technician), ids)
+            if technician is None:
+                text = ngettext("%(num)d OS ficou sem técnico", "%(num)d OS ficaram sem técnico", len(result.done))
+            else:
+                text = ngettext("%(num)d OS atribuída a %(name)s", "%(num)d OS atribuídas a %(name)s",
+                                len(result.done), name=f"{technician.first_name} {technician.last_name}".strip())
+            return self._finish(result, text)
+
+        return self._attempt("lists/service_order_mass_assign.html", ids, dict(
+            title=gettext("Atribuir técnico às ordens de serviço"), technicians=technician_options()), run)
+
+    @expose("/mass_reschedule/", methods=["POST"])
+    @has_access
+    def mass_reschedule(self) -> Any:
+        ids = self.selected_ids()
+
+        def run() -> Any:
+            start = _datetime(request.form.get("scheduled_start", ""), "scheduled_start", _l("Início agendado"))
+            end = _datetime(request.form.get("scheduled_end", ""), "scheduled_end", _l("Fim agendado"))
+            result = self._within_view(lambda chosen: service_orders.mass_reschedule(
+                db.session, current_user(), chosen, start, end), ids)
+            return self._finish(result, ngettext("%(num)d OS reagendada", "%(num)d OS reagendadas", len(result.done)))
+
+        return self._attempt("lists/service_order_mass_reschedule.html", ids,
+                             dict(title=gettext("Reagendar ordens de serviço")), run)
+
+    @expose("/mass_close_orders/", methods=["POST"])
+    @has_access
+    def mass_close_orders(self) -> Any:
+        ids = self.selected_ids()
+        statuses = [(code, choice_label("service_order_status", code)) for code in service_orders.CLOSED_STATUSES]
+
+        def run() -> Any:
+            status = request.form.get("status", "")
+            result = self._within_view(lambda chosen: service_orders.mass_close(
+                db.session, current_user(), chosen, request.form.get("closing_notes", ""), status), ids)
+            if status == "cancelled":
+                text = ngettext("%(num)d OS cancelada", "%(num)d OS canceladas", len(result.done))
+            else:
+                text = ngettext("%(num)d OS finalizada", "%(num)d OS finalizadas", len(result.done))
+            return self._finish(result, text)
+
+        return self._attempt("lists/service_order_mass_close.html", ids,
+                             dict(title=gettext("Finalizar ou cancelar ordens de serviço"), statuses=statuses), run)
+
+
+def _technician(form: Any) -> Optional[User]:
+    """The chosen technician; the explicit empty choice means "no technician"."""
+    if "technician" not in form:
+        raise ValidationError(gettext("Escolha um técnico ou a opção “Sem técnico”."), "technician")
+    raw = form.get("technician", "").strip()
+    if not raw:
+        return None
+    technician = db.session.get(User, int(raw)) if raw.isdigit() else None
+    if technician is None:
+        raise ValidationError(gettext("Técnico não encontrado."), "technician")
+    return technician  # whether it may take an OS is the domain's rule, checked on each OS
+
+
+def _datetime(raw: str, field: str, label: Any) -> Optional[dt.datetime]:
+    raw = raw.strip()
+    if not raw:
+        return None
+    for pattern in DATETIME_FORMATS:
+        try:
+            return dt.datetime.strptime(raw, pattern)
+        except ValueError:
+            continue
+    raise ValidationError(gettext("%(field)s inválido: use dd/mm/aaaa hh:mm.", field=label), field)
