@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.domain import customers, service_orders, tickets
 from app.domain.access import ServiceOrderScopeFilter, TicketScopeFilter, check_can_open_for
+from app.domain.errors import ValidationError
 from app.extensions import db
 from app.models import (
     Channel,
@@ -100,6 +101,83 @@ class TicketApi(AtendeApi):
             db.session.commit()
             return self.response(200, message=str(ACTIONS[name].done), protocol=ticket.protocol,
                                  status=ticket.status.name, category=ticket.status.category)
+
+        return self._answer(handler)
+
+    @expose("/mass_edit", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("mass_edit")
+    def mass_edit(self) -> Any:
+        """Edit chosen fields of many tickets (R14): {"ids": [...], "changes": {"status": 3, "department": 2,
+        "priority": 1, "subject": 4, "due_at": "dd/mm/aaaa hh:mm", "assignees_add": [5], "assignees_remove": [6]}}.
+        """
+        from werkzeug.datastructures import MultiDict
+
+        from app.domain import ticket_mass
+
+        def run(payload: dict, ids: list[int]) -> Any:
+            changes = payload.get("changes")
+            if not isinstance(changes, dict):
+                raise ValidationError(_l("Informe em “changes” os campos a alterar."), "changes")
+            form = MultiDict()
+            for key, value in changes.items():
+                if key in ("assignees_add", "assignees_remove"):
+                    form.setlist(key, [str(v) for v in (value if isinstance(value, list) else [value])])
+                else:
+                    form[f"change_{key}"] = "1"
+                    form[key] = "" if value is None else str(value)
+            edit = ticket_mass.edit_from_form(db.session, form)
+            return ticket_mass.mass_edit(db.session, current_user(), ids, edit, self._mass_scope())
+
+        return self._mass(run)
+
+    @expose("/mass_close", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("mass_close")
+    def mass_close(self) -> Any:
+        """Finalize many tickets with the same closing data (R9, R14): {"ids", "closing_description", "closing_reason"}.
+        """
+        from app.domain import ticket_mass
+        from app.domain.actions import _closing_reason
+
+        def run(payload: dict, ids: list[int]) -> Any:
+            reason = _closing_reason(db.session, payload)
+            return ticket_mass.mass_close(db.session, current_user(), ids, payload.get("closing_description") or "",
+                                          reason, self._mass_scope())
+
+        return self._mass(run)
+
+    @expose("/mass_delete_drafts", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("mass_delete_drafts")
+    def mass_delete_drafts(self) -> Any:
+        """Delete the drafts among many tickets (R2, R14); the others are refused by protocol: {"ids": [...]}."""
+        from app.domain import ticket_mass
+
+        return self._mass(lambda payload, ids: ticket_mass.mass_delete_drafts(
+            db.session, current_user(), ids, self._mass_scope()))
+
+    @staticmethod
+    def _mass_scope() -> Any:
+        from app.domain.access import ticket_list_scope
+
+        return ticket_list_scope(current_user())
+
+    def _mass(self, run: Any) -> Any:
+        payload = request.get_json(silent=True)
+        if not isinstance(payload, dict):
+            return self.response_400(message=str(_l("O corpo da requisição deve ser um objeto JSON.")))
+        ids = payload.get("ids")
+        if not isinstance(ids, list) or not ids or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+            return self.response_400(message=str(_l("Informe em “ids” a lista de atendimentos.")))
+
+        def handler() -> Any:
+            result = run(payload, ids)
+            return self.response(200, message=result.summary(), done=result.done,
+                                 refused=[{"label": label, "reason": reason} for label, reason in result.refused])
 
         return self._answer(handler)
 

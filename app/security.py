@@ -71,7 +71,7 @@ ROLES = {
         [_views("TicketEvent"), _perm(READ)],
         [_views("Agent", "View"), _perm("can_search|can_work")],
         [_views("TicketAction", "View"), _perm("can_act")],
-        [_views("Ticket", "Api"), _perm("can_act")],
+        [_views("Ticket", "Api"), _perm("can_act|can_mass_delete_drafts")],
         [_views("KnowledgeArticle", "View"), _perm("can_list|can_show")],
         [_views(CONFIGURATION, "Api"), _perm("can_get|can_info")],
         [_perm(OPERATION_MENUS), "^menu_access$"],

@@ -183,7 +183,8 @@ def test_mass_close_through_the_form(app, login, orders):
     assert "Finalizada" in form and "Cancelada" in form and "2 ordens de serviço selecionadas" in form
     without_notes = text_of(client.post("/serviceorderview/mass_close_orders/", data={
         "rowid": [o["mine1"]], "confirm": "1", "status": "done", "closing_notes": " "}, follow_redirects=True))
-    assert f"0 OS finalizadas; 1 recusada: {o['mine1']} (Para finalizar a OS informe" in without_notes
+    # pt-BR plural rule (n > 1): zero takes the singular
+    assert f"0 OS finalizada; 1 recusada: {o['mine1']} (Para finalizar a OS informe" in without_notes
     text = text_of(client.post("/serviceorderview/mass_close_orders/", data={
         "rowid": [o["mine1"], o["done"]], "confirm": "1", "status": "done", "closing_notes": "Cabo trocado",
     }, follow_redirects=True))

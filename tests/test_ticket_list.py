@@ -388,3 +388,83 @@ def test_xlsx_export_has_the_filtered_rows_in_screen_order(app, login, data):
     assert week[description].startswith("=HYPERLINK")
     cell = sheet.cell(row=[r[0] for r in rows].index(data["p"]["week"]) + 1, column=description + 1)
     assert cell.data_type == "s"
+
+
+def test_mass_actions_through_the_api_follow_the_same_rules(app, api, data):
+    """The API door: same per-ticket rules, refusals by protocol, history, and the role's permissions."""
+    gestor = api("gestor")
+    ids = [data["id"]["overdue"], data["id"]["closed"], 999999]
+    answer = gestor.post("/api/v1/ticket/mass_close", json={"ids": ids, "closing_description": "Normalizado"})
+    assert answer.status_code == 200, answer.get_json()
+    body = answer.get_json()
+    assert body["done"] == [data["p"]["overdue"]]
+    assert {item["label"] for item in body["refused"]} == {data["p"]["closed"], "#999999"}
+    assert history_count(app, data["id"]["overdue"], "mass_close") == 1
+    edited = gestor.post("/api/v1/ticket/mass_edit", json={
+        "ids": [data["id"]["today"], data["id"]["week"]], "changes": {"department": data["billing"],
+                                                                     "assignees_add": [data["me"]]}})
+    assert edited.status_code == 200 and len(edited.get_json()["done"]) == 2
+    with session(app) as s:
+        assert s.get(Ticket, data["id"]["week"]).department_id == data["billing"]
+    bad = gestor.post("/api/v1/ticket/mass_edit", json={"ids": [data["id"]["today"]], "changes": {"status": 99999}})
+    assert bad.status_code == 400 and "valor válido" in bad.get_json()["message"]
+    assert gestor.post("/api/v1/ticket/mass_close", json={"ids": "1,2"}).status_code == 400
+    agent = api("atendente")
+    assert agent.post("/api/v1/ticket/mass_close", json={"ids": [data["id"]["today"]],
+                                                         "closing_description": "x"}).status_code == 403
+    deleted = agent.post("/api/v1/ticket/mass_delete_drafts", json={"ids": [data["id"]["draft"], data["id"]["today"]]})
+    assert deleted.status_code == 200
+    assert deleted.get_json()["done"] == [data["p"]["draft"]]
+    assert deleted.get_json()["refused"][0]["label"] == data["p"]["today"]
+
+
+def test_ticket_list_runs_a_fixed_number_of_queries(app, login, data):
+    """No N+1: a page of 6 tickets and a page of 20 run the same number of statements."""
+    import sqlalchemy as sa
+
+    from app.extensions import db
+
+    client = login("gestor")
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    def queries(url: str) -> int:
+        statements.clear()
+        with app.app_context():
+            engine = db.engine
+        sa.event.listen(engine, "before_cursor_execute", count)
+        try:
+            assert client.get(url).status_code == 200
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", count)
+        return len(statements)
+
+    few = queries("/ticketview/list/?date_from=")
+    with session(app) as s:
+        me = user(s, "atendente")
+        for _ in range(20):
+            factories.ticket(s, me, assignees=[me, user(s, "atendente2")])
+        s.commit()
+    many = queries("/ticketview/list/?date_from=")
+    assert few == many, (few, many)
+
+
+def test_full_layout_exports_every_field(app, data):
+    from urllib.parse import parse_qs
+
+    from app.domain import ticket_exports
+
+    with app.test_request_context("/"), session(app) as s:
+        export = ticket_exports.build_ticket_export(
+            s, user(s, "gestor"), parse_qs(f"layout=completo&date_from=&protocol={data['p']['closed']}",
+                                           keep_blank_values=True))
+        headers = [column.header for column in export.columns]
+        rows = list(export.rows)
+    assert len(headers) == 23 and "Setor" in headers and "Descrição do fechamento" in headers
+    assert len(rows) == 1 and len(rows[0]) == 23
+    row = dict(zip(headers, rows[0]))
+    assert row["Protocolo"] == data["p"]["closed"] and row["Descrição do fechamento"] == "Boleto enviado"
+    assert row["Avaliação"] == 5 and row["Rascunho"] == "Não" and row["Tempo restante"] in ("Dentro do prazo",
+                                                                                            "Fora do prazo")

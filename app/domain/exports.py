@@ -156,7 +156,8 @@ def plain_session(session: Any) -> Any:
 
 
 def _clean(value: Any) -> str:
-    return _CONTROL.sub("", str(value))
+    text = value if isinstance(value, str) else str(value)
+    return text if text.isprintable() else _CONTROL.sub("", text)
 
 
 # ---------------------------------------------------------------- XLSX
@@ -190,14 +191,21 @@ def write_xlsx(target: Target, title: str, columns: Sequence[ExportColumn], rows
             sheet.set_column(col, col, column.width)
             sheet.write_string(0, col, _clean(column.header), header)
         sheet.freeze_panes(1, 0)
+        kinds = [column.kind for column in columns]
+        write_string = sheet.write_string
         for count, values in enumerate(rows, start=1):
             if count > XLSX_MAX_ROWS:
                 raise ValidationError(_(
                     "O Excel aceita no máximo %(max)s linhas: filtre um período menor ou exporte em PDF.",
                     max=format_decimal(XLSX_MAX_ROWS, locale="pt_BR"),
                 ))
-            for col, (column, value) in enumerate(zip(columns, values)):
-                _write_cell(sheet, count, col, column.kind, value, formats)
+            for col, value in enumerate(values):
+                if value is None or value == "":
+                    continue
+                if kinds[col] == "text" or isinstance(value, str):
+                    write_string(count, col, _clean(value))
+                else:
+                    _write_cell(sheet, count, col, kinds[col], value, formats)
         sheet.autofilter(0, 0, count, max(len(columns) - 1, 0))
     finally:
         workbook.close()

@@ -1,9 +1,8 @@
 """The ticket list as an export source: the list's criteria, scope and order (R15), streamed as plain rows."""
 from __future__ import annotations
 
-from typing import Any, Iterator, Mapping
-
-from operator import itemgetter
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator, Mapping
 
 from flask_babel import gettext, lazy_gettext as _l
 from sqlalchemy import func, select
@@ -36,34 +35,70 @@ from app.models import (
 BATCH = 2000
 
 
-# (header, kind, width, on the list's layout): the default export has the list's columns (R15) plus the
-# due date and the description; "completo" adds every other field (slower to write: more cells per row).
-COLUMNS = [
-    (_l("Protocolo"), "text", 16, True),
-    (_l("Status"), "text", 16, True),
-    (_l("Usuários responsáveis"), "text", 24, True),
-    (_l("Cliente"), "text", 30, True),
-    (_l("CPF/CNPJ"), "text", 16, False),
-    (_l("Assunto"), "text", 22, True),
-    (_l("Tipo"), "text", 12, False),
-    (_l("Setor"), "text", 16, False),
-    (_l("Prioridade"), "text", 10, False),
-    (_l("Origem"), "text", 14, False),
-    (_l("Endereço"), "text", 34, True),
-    (_l("Cidade"), "text", 18, False),
-    (_l("Abertura"), "datetime", 16, True),
-    (_l("Prazo"), "datetime", 16, True),
-    (_l("Fechamento"), "datetime", 16, False),
-    (_l("Tempo restante"), "text", 16, True),
-    (_l("OS"), "int", 5, True),
-    (_l("Rascunho"), "text", 9, True),
-    (_l("Avaliação"), "int", 9, False),
-    (_l("Motivo de fechamento"), "text", 20, False),
-    (_l("Aberto por"), "text", 18, False),
-    (_l("Descrição da abertura"), "text", 50, True),
-    (_l("Descrição do fechamento"), "text", 50, False),
-]
+CONTRACT_CITY, SITE_CITY, OPENER = aliased(City), aliased(City), aliased(User)
 FULL = "completo"
+
+
+@dataclass(frozen=True)
+class Field:
+    """One exported column: header, kind, width, whether the list's layout has it, its SQL values and how a row's
+    values become the cell (the default layout is the list's columns plus due date and description, R15)."""
+
+    header: Any
+    kind: str
+    width: int
+    on_list: bool
+    values: Callable[[], tuple]
+    cell: Callable[..., Any] = lambda value: value
+
+
+def _assignees() -> Any:
+    return (select(func.aggregate_strings(User.first_name, ", "))
+            .join(ticket_assignee, ticket_assignee.c.user_id == User.id)
+            .where(ticket_assignee.c.ticket_id == Ticket.id).correlate(Ticket).scalar_subquery())
+
+
+def _order_count() -> Any:
+    return (select(func.count(ServiceOrder.id)).where(ServiceOrder.ticket_id == Ticket.id)
+            .correlate(Ticket).scalar_subquery())
+
+
+def _fields(when: Any) -> list[Field]:
+    words = sla_texts()
+    kinds = {code: choice_label("type", code) for code in ("customer", "site")}
+    yes, no = gettext("Sim"), gettext("Não")
+    return [
+        Field(_l("Protocolo"), "text", 16, True, lambda: (Ticket.protocol,)),
+        Field(_l("Status"), "text", 16, True, lambda: (TicketStatus.name,)),
+        Field(_l("Usuários responsáveis"), "text", 24, True, lambda: (_assignees(),)),
+        Field(_l("Cliente"), "text", 30, True, lambda: (func.coalesce(Customer.name, Site.name),)),
+        Field(_l("CPF/CNPJ"), "text", 16, False, lambda: (Customer.document,),
+              lambda document: format_document(document) if document else None),
+        Field(_l("Assunto"), "text", 22, True, lambda: (Subject.name,)),
+        Field(_l("Tipo"), "text", 12, False, lambda: (Ticket.type,), lambda kind: kinds.get(kind, kind)),
+        Field(_l("Setor"), "text", 16, False, lambda: (Department.name,)),
+        Field(_l("Prioridade"), "text", 10, False, lambda: (Priority.name,)),
+        Field(_l("Origem"), "text", 14, False, lambda: (Channel.name,)),
+        Field(_l("Endereço"), "text", 34, True, lambda: (Ticket.service_address,)),
+        Field(_l("Cidade"), "text", 18, False,
+              lambda: (func.coalesce(CONTRACT_CITY.name, SITE_CITY.name), func.coalesce(CONTRACT_CITY.state,
+                                                                                         SITE_CITY.state)),
+              lambda city, state: f"{city}/{state}" if city else None),
+        Field(_l("Abertura"), "datetime", 16, True, lambda: (Ticket.opened_at,)),
+        Field(_l("Prazo"), "datetime", 16, True, lambda: (Ticket.due_at,)),
+        Field(_l("Fechamento"), "datetime", 16, False, lambda: (Ticket.closed_at,)),
+        Field(_l("Tempo restante"), "text", 16, True,
+              lambda: (Ticket.due_at, TicketStatus.category, Ticket.closed_at),
+              lambda due, category, closed: remaining(due, category, closed, when, words)["text"]),
+        Field(_l("OS"), "int", 5, True, lambda: (_order_count(),)),
+        Field(_l("Rascunho"), "text", 9, True, lambda: (Ticket.is_draft,), lambda draft: yes if draft else no),
+        Field(_l("Avaliação"), "int", 9, False, lambda: (Ticket.rating,)),
+        Field(_l("Motivo de fechamento"), "text", 20, False, lambda: (ClosingReason.name,)),
+        Field(_l("Aberto por"), "text", 18, False, lambda: (OPENER.first_name, OPENER.last_name),
+              lambda first, last: f"{first or ''} {last or ''}".strip() or None),
+        Field(_l("Descrição da abertura"), "text", 50, True, lambda: (Ticket.opening_description,)),
+        Field(_l("Descrição do fechamento"), "text", 50, False, lambda: (Ticket.closing_description,)),
+    ]
 
 
 def build_ticket_export(session: Session, user: Any, args: Mapping[str, Any]) -> ExportData:
@@ -75,66 +110,42 @@ def build_ticket_export(session: Session, user: Any, args: Mapping[str, Any]) ->
     scope = ticket_list_scope(user, mine)
     if scope is not None:
         conditions.append(scope)
-    assignees = (
-        select(func.aggregate_strings(User.first_name, ", "))
-        .join(ticket_assignee, ticket_assignee.c.user_id == User.id)
-        .where(ticket_assignee.c.ticket_id == Ticket.id)
-        .correlate(Ticket).scalar_subquery()
-    )
-    orders = (select(func.count(ServiceOrder.id)).where(ServiceOrder.ticket_id == Ticket.id)
-              .correlate(Ticket).scalar_subquery())
-    contract_city, site_city, opener = aliased(City), aliased(City), aliased(User)
+    full = first_value(args, "layout") == FULL
+    fields = [field for field in _fields(when) if full or field.on_list]
+    expressions, slices = [], []
+    for field in fields:
+        parts = field.values()
+        slices.append((len(expressions), len(expressions) + len(parts), field.cell))
+        expressions.extend(parts)
+    # unused outer joins on unique keys are removed by PostgreSQL's planner
     query = (
-        select(
-            Ticket.protocol, TicketStatus.name, TicketStatus.category, assignees,
-            func.coalesce(Customer.name, Site.name), Customer.document, Subject.name, Ticket.type,
-            Department.name, Priority.name, Channel.name, Ticket.service_address,
-            func.coalesce(contract_city.name, site_city.name), func.coalesce(contract_city.state, site_city.state),
-            Ticket.opened_at, Ticket.due_at, Ticket.closed_at, orders, Ticket.is_draft, Ticket.rating,
-            ClosingReason.name, opener.first_name, opener.last_name,
-            Ticket.opening_description, Ticket.closing_description,
-        )
+        select(*expressions)
         .join(TicketStatus, TicketStatus.id == Ticket.status_id)
         .outerjoin(Customer, Customer.id == Ticket.customer_id)
         .outerjoin(Contract, Contract.id == Ticket.contract_id)
-        .outerjoin(contract_city, contract_city.id == Contract.city_id)
+        .outerjoin(CONTRACT_CITY, CONTRACT_CITY.id == Contract.city_id)
         .outerjoin(Site, Site.id == Ticket.site_id)
-        .outerjoin(site_city, site_city.id == Site.city_id)
+        .outerjoin(SITE_CITY, SITE_CITY.id == Site.city_id)
         .outerjoin(Subject, Subject.id == Ticket.subject_id)
         .outerjoin(Department, Department.id == Ticket.department_id)
         .outerjoin(Priority, Priority.id == Ticket.priority_id)
         .outerjoin(Channel, Channel.id == Ticket.channel_id)
         .outerjoin(ClosingReason, ClosingReason.id == Ticket.closing_reason_id)
-        .outerjoin(opener, opener.id == Ticket.opened_by_id)
+        .outerjoin(OPENER, OPENER.id == Ticket.opened_by_id)
         .where(*conditions)
         .order_by(*ticket_order(args))
     )
-    full = first_value(args, "layout") == FULL
-    chosen = [index for index, column in enumerate(COLUMNS) if full or column[3]]
-    pick = itemgetter(*chosen)
-    yes, no = gettext("Sim"), gettext("Não")
-    kinds = {code: choice_label("type", code) for code in ("customer", "site")}
-    words = sla_texts()
-
     bound = plain_session(session)  # resolved here: the rows may be read from the prefetch thread
 
     def rows() -> Iterator[tuple]:
         for row in bound.connection().execute(query.execution_options(yield_per=BATCH)):
-            (protocol, status, category, people, customer, document, subject, kind, department, priority, channel,
-             address, city, state, opened, due, closed, order_count, draft, rating, reason, first, last,
-             opening, closing) = row
-            yield pick((
-                protocol, status, people, customer, format_document(document) if document else None, subject,
-                kinds.get(kind, kind), department, priority, channel, address, f"{city}/{state}" if city else None,
-                opened, due, closed, remaining(due, category, closed, when, words)["text"], order_count,
-                yes if draft else no, rating, reason, f"{first or ''} {last or ''}".strip() or None, opening, closing,
-            ))
+            yield tuple(cell(row[low]) if high - low == 1 else cell(*row[low:high]) for low, high, cell in slices)
 
     title = gettext("Meus atendimentos") if mine else gettext("Atendimentos")
     return ExportData(
         title=title,
         subtitle=describe(session, values) or gettext("Sem filtros"),
-        columns=[ExportColumn(str(COLUMNS[i][0]), COLUMNS[i][1], COLUMNS[i][2]) for i in chosen],
+        columns=[ExportColumn(str(field.header), field.kind, field.width) for field in fields],
         rows=rows(),
         count=lambda: session.scalar(select(func.count(Ticket.id)).where(*conditions)) or 0,
         filename_stem="meus-atendimentos" if mine else "atendimentos",
