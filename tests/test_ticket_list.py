@@ -145,6 +145,8 @@ def test_every_filter_of_seed_000_selects_the_right_tickets(app, data):
         "due_window=overdue": {p["overdue"], p["old"]},
         "due_window=today": {p["today"]},
         "draft=1": {p["draft"]},
+        "type=customer": everything,
+        "type=site": set(),
         "draft=0": everything - {p["draft"]},
         "rating=5": {p["closed"]},
         f"protocol={p['old']}": {p["old"]},

@@ -42,6 +42,7 @@ class ExportColumn:
     header: str
     kind: str = "text"
     width: int = 15
+    sample: str = ""  # the widest usual value of a fixed-width text column (a protocol), for the PDF
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -238,6 +239,29 @@ def _pdf_text(kind: str, value: Any) -> str:
     return " ".join(_clean(value).split())
 
 
+PDF_SAMPLES = {"datetime": "00/00/0000 00:00", "date": "00/00/0000", "int": "00000", "number": "000.000,00"}
+
+
+def _pdf_widths(pdf: Any, columns: Sequence[ExportColumn], font_size: float) -> list[float]:
+    """Dates, numbers and columns with a sample get the width of their content (and header); the text columns
+    share the rest of the page in proportion to their widths."""
+    def measure(text: str, style: str = "") -> float:
+        pdf.set_font(FONT, style, font_size)
+        return text_width(pdf, text) + 2.5
+
+    fixed: list[float | None] = []
+    for column in columns:
+        sample = PDF_SAMPLES.get(column.kind) or column.sample
+        fixed.append(max(measure(sample), measure(column.header, "B")) if sample else None)
+    free = max(pdf.epw - sum(width for width in fixed if width), pdf.epw * 0.3)
+    weights = sum(max(c.width, 1) for c, width in zip(columns, fixed) if width is None) or 1
+    widths = [width if width is not None else free * max(column.width, 1) / weights
+              for column, width in zip(columns, fixed)]
+    scale = min(1.0, pdf.epw / sum(widths))
+    pdf.set_font(FONT, "", font_size)
+    return [width * scale for width in widths]
+
+
 def write_pdf(target: Target, title: str, subtitle: str, columns: Sequence[ExportColumn],
               rows: Iterable[Row]) -> int:
     """Draw the rows as a landscape A4 table, header repeated on each page. Return the number of rows."""
@@ -285,8 +309,7 @@ def write_pdf(target: Target, title: str, subtitle: str, columns: Sequence[Expor
     pdf.add_font(FONT, "B", os.path.join(FONT_DIR, "DejaVuSans-Bold.ttf"))
     pdf.set_draw_color(210, 210, 210)
     pdf.set_line_width(0.1)
-    total_width = sum(max(c.width, 1) for c in columns) or 1
-    widths = [pdf.epw * max(c.width, 1) / total_width for c in columns]
+    widths = _pdf_widths(pdf, columns, font_size)
     right = [c.kind in ("int", "number") for c in columns]
     bottom = pdf.h - 14
 

@@ -50,6 +50,7 @@ class Field:
     on_list: bool
     values: Callable[[], tuple]
     cell: Callable[..., Any] = lambda value: value
+    sample: str = ""
 
 
 def _assignees() -> Any:
@@ -68,7 +69,7 @@ def _fields(when: Any) -> list[Field]:
     kinds = {code: choice_label("type", code) for code in ("customer", "site")}
     yes, no = gettext("Sim"), gettext("Não")
     return [
-        Field(_l("Protocolo"), "text", 16, True, lambda: (Ticket.protocol,)),
+        Field(_l("Protocolo"), "text", 16, True, lambda: (Ticket.protocol,), sample="20260101000000"),
         Field(_l("Status"), "text", 16, True, lambda: (TicketStatus.name,)),
         Field(_l("Usuários responsáveis"), "text", 24, True, lambda: (_assignees(),)),
         Field(_l("Cliente"), "text", 30, True, lambda: (func.coalesce(Customer.name, Site.name),)),
@@ -91,7 +92,8 @@ def _fields(when: Any) -> list[Field]:
               lambda: (Ticket.due_at, TicketStatus.category, Ticket.closed_at),
               lambda due, category, closed: remaining(due, category, closed, when, words)["text"]),
         Field(_l("OS"), "int", 5, True, lambda: (_order_count(),)),
-        Field(_l("Rascunho"), "text", 9, True, lambda: (Ticket.is_draft,), lambda draft: yes if draft else no),
+        Field(_l("Rascunho"), "text", 9, True, lambda: (Ticket.is_draft,), lambda draft: yes if draft else no,
+              sample=no),
         Field(_l("Avaliação"), "int", 9, False, lambda: (Ticket.rating,)),
         Field(_l("Motivo de fechamento"), "text", 20, False, lambda: (ClosingReason.name,)),
         Field(_l("Aberto por"), "text", 18, False, lambda: (OPENER.first_name, OPENER.last_name),
@@ -145,7 +147,7 @@ def build_ticket_export(session: Session, user: Any, args: Mapping[str, Any]) ->
     return ExportData(
         title=title,
         subtitle=describe(session, values) or gettext("Sem filtros"),
-        columns=[ExportColumn(str(field.header), field.kind, field.width) for field in fields],
+        columns=[ExportColumn(str(field.header), field.kind, field.width, field.sample) for field in fields],
         rows=rows(),
         count=lambda: session.scalar(select(func.count(Ticket.id)).where(*conditions)) or 0,
         filename_stem="meus-atendimentos" if mine else "atendimentos",

@@ -141,6 +141,8 @@ TICKET_CRITERIA = CriteriaSet([
     Criterion("status", _l("Status"), "ids", options=TicketStatus, condition=_in(Ticket.status_id)),
     Criterion("status_category", _l("Situação"), "choices", options=CATEGORY_OPTIONS, condition=_category),
     Criterion("subject", _l("Assunto"), "ids", options=Subject, condition=_in(Ticket.subject_id)),
+    Criterion("type", _l("Tipo de atendimento"), "choice", options=list(CHOICES["type"].items()),
+              condition=lambda value, values, when: Ticket.type == value),
     Criterion("channel", _l("Origem do contato"), "ids", options=Channel, condition=_in(Ticket.channel_id)),
     Criterion("department", _l("Setor responsável"), "ids", options=Department, condition=_in(Ticket.department_id)),
     Criterion("priority", _l("Prioridade"), "ids", options=Priority, condition=_in(Ticket.priority_id)),
