@@ -63,3 +63,12 @@ def ticket(session: Any, user: Any, owner: Optional[Customer] = None, **kw: Any)
     tickets.create_ticket(session, obj, user)
     session.commit()
     return obj
+
+
+def pdf_text(data: bytes) -> str:
+    """The text of a PDF in reading order (pypdf's layout mode), each page ended by a form feed like pdftotext."""
+    import io
+
+    from pypdf import PdfReader
+
+    return "".join(page.extract_text(extraction_mode="layout") + "\f" for page in PdfReader(io.BytesIO(data)).pages)

@@ -5,8 +5,6 @@ import datetime as dt
 import io
 import os
 import re
-import subprocess
-import tempfile
 import time
 import tracemalloc
 from contextlib import contextmanager
@@ -18,6 +16,7 @@ import sqlalchemy as sa
 
 from app.domain.errors import NotAllowed
 from app.domain.exports import ExportColumn, ExportData, register_source, write_pdf, write_xlsx
+from tests import factories
 
 SOURCE = "teste"
 BASE = dt.datetime(2026, 11, 27, 8, 30)
@@ -86,11 +85,7 @@ def _read_xlsx(data: bytes | str) -> Any:
 
 
 def _pdf_text(data: bytes) -> str:
-    with tempfile.NamedTemporaryFile(suffix=".pdf") as handle:
-        handle.write(data)
-        handle.flush()
-        result = subprocess.run(["pdftotext", "-layout", handle.name, "-"], capture_output=True, check=True)
-    return result.stdout.decode("utf-8")
+    return factories.pdf_text(data)
 
 
 def _job(app: Any, username: str) -> Any:

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import io
 import os
-import subprocess
-import tempfile
 from contextlib import contextmanager
 from typing import Any, Iterator
 
@@ -320,11 +318,7 @@ def _changed_ticket(app: Any) -> dict[str, Any]:
 
 
 def _pdf_text(data: bytes) -> str:
-    with tempfile.NamedTemporaryFile(suffix=".pdf") as handle:
-        handle.write(data)
-        handle.flush()
-        result = subprocess.run(["pdftotext", "-layout", handle.name, "-"], capture_output=True, check=True)
-    return result.stdout.decode("utf-8")
+    return factories.pdf_text(data)
 
 
 def test_pdf_has_the_whole_ticket_with_accents(app, login, users):
