@@ -470,3 +470,23 @@ def test_full_layout_exports_every_field(app, data):
     assert row["Protocolo"] == data["p"]["closed"] and row["Descrição do fechamento"] == "Boleto enviado"
     assert row["Avaliação"] == 5 and row["Rascunho"] == "Não" and row["Tempo restante"] in ("Dentro do prazo",
                                                                                             "Fora do prazo")
+
+
+def test_my_tickets_export_holds_only_my_tickets(app, login, data):
+    """The export link of "Meus atendimentos" carries its scope: the file has the same rows as the page."""
+    import io
+
+    import openpyxl
+
+    client = login("gestor")
+    with session(app) as s:
+        gestor = user(s, "gestor")
+        mine = factories.ticket(s, gestor, assignees=[gestor])
+        s.commit()
+        protocol = mine.protocol
+    page = client.get("/myticketview/list/").get_data(as_text=True)
+    assert protocols_on(page) == [protocol]
+    link = re.search(r'id="export-xlsx"\s+href="([^"]+)"', page).group(1).replace("&amp;", "&")
+    assert "scope=mine" in link
+    sheet = openpyxl.load_workbook(io.BytesIO(client.get(link).data)).active
+    assert [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)] == [protocol]
