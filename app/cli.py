@@ -4,7 +4,6 @@ from __future__ import annotations
 import os
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 
 from app.extensions import appbuilder, db

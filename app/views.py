@@ -1,21 +1,19 @@
 """Generated CRUD views: configuration only; rules live in app.domain."""
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
-from flask import abort, flash, g, jsonify, redirect, request, url_for
+from flask import abort, flash, jsonify, redirect, request, url_for
 from flask_appbuilder import BaseView, IndexView, expose, has_access
 from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_appbuilder.models.sqla.filters import FilterEqual, FilterEqualFunction
 from flask_babel import gettext, lazy_gettext as _l
-from sqlalchemy import func, or_, select
 from wtforms import HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional as OptionalValidator
 
 from app.domain import customers, service_orders, tickets
 from app.domain.access import AssignedToMeFilter, ServiceOrderScopeFilter, TicketScopeFilter
-from app.domain.documents import digits, format_document
+from app.domain.documents import format_document
 from app.domain.labels import choices
 from app.domain import diagnostics, messages, ticket_filters
 from app.domain.service_order_filters import ORDERINGS as SERVICE_ORDER_ORDERINGS, SERVICE_ORDER_CRITERIA, service_order_order

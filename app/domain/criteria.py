@@ -193,6 +193,45 @@ def first_arg(args: Mapping[str, Any], name: str) -> Optional[str]:
     return None if value is None else str(value)
 
 
+def period_criteria(columns: dict[str, Any], labels: list[tuple[str, Any]]) -> list[Criterion]:
+    """"Tipo de data", "Data inicial" and "Data final" (inclusive days) over the date columns of a list."""
+    from flask_babel import lazy_gettext as _l
+
+    default = next(iter(columns))
+
+    def column(values: dict) -> Any:
+        return columns[values.get("date_field", default)]
+
+    return [
+        Criterion("date_field", _l("Tipo de data"), "choice", options=labels, group="period"),
+        Criterion("date_from", _l("Data inicial"), "date", group="period",
+                  condition=lambda day, values, when: column(values) >= day_bounds(day)[0]),
+        Criterion("date_to", _l("Data final"), "date", group="period",
+                  condition=lambda day, values, when: column(values) < day_bounds(day)[1]),
+    ]
+
+
+def user_options(session: Session, *conditions: Any) -> list[tuple[int, str]]:
+    from app.models import User
+
+    rows = session.execute(select(User.id, User.first_name, User.last_name).where(*conditions)
+                           .order_by(User.first_name, User.last_name))
+    return [(row.id, f"{row.first_name} {row.last_name}".strip()) for row in rows]
+
+
+def city_options(session: Session) -> list[tuple[int, str]]:
+    from app.models import City
+
+    return [(row.id, f"{row.name}/{row.state}") for row in session.execute(
+        select(City.id, City.name, City.state).order_by(City.name, City.state))]
+
+
+def customer_labels(session: Session, ids: list[int]) -> list[tuple[int, str]]:
+    from app.models import Customer
+
+    return [(row.id, row.name) for row in session.execute(select(Customer.id, Customer.name).where(Customer.id.in_(ids)))]
+
+
 def model_options(session: Session, model: Any) -> list[tuple[int, str]]:
     column = getattr(model, "name")
     return [(row.id, row.name) for row in session.execute(select(model.id, column.label("name")).order_by(column))]

@@ -8,14 +8,20 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, false, or_, select
 from sqlalchemy.orm import Session
 
-from app.domain.criteria import Criterion, CriteriaSet, day_bounds, first_arg
+from app.domain.criteria import (
+    Criterion,
+    CriteriaSet,
+    city_options,
+    customer_labels,
+    first_arg,
+    period_criteria,
+    user_options,
+)
 from app.domain.documents import digits
 from app.domain.labels import choices
 from app.models import (
     OPEN_SERVICE_ORDER_STATUSES,
-    City,
     Contract,
-    Customer,
     Department,
     ServiceOrder,
     ServiceOrderType,
@@ -39,10 +45,6 @@ ORDERINGS = {
     "id": (_l("Número da OS"), ServiceOrder.id),
 }
 DIRECTIONS = [("desc", _l("Decrescente")), ("asc", _l("Crescente"))]
-
-
-def _date_column(values: dict) -> Any:
-    return DATE_COLUMNS[values.get("date_field", "opened")]
 
 
 def _in(column: Any) -> Any:
@@ -77,29 +79,13 @@ def _overdue(value: bool, values: dict, when: dt.datetime) -> Any:
 
 
 def _technician_options(session: Session) -> list[tuple[int, str]]:
-    rows = session.execute(select(User.id, User.first_name, User.last_name)
-                           .where(User.roles.any(name=ROLE_TECHNICIAN))
-                           .order_by(User.first_name, User.last_name))
-    return [(row.id, f"{row.first_name} {row.last_name}".strip()) for row in rows]
-
-
-def _city_options(session: Session) -> list[tuple[int, str]]:
-    return [(row.id, f"{row.name}/{row.state}") for row in session.execute(
-        select(City.id, City.name, City.state).order_by(City.name, City.state))]
-
-
-def _customer_label(session: Session, ids: list[int]) -> list[tuple[int, str]]:
-    return [(row.id, row.name) for row in session.execute(select(Customer.id, Customer.name).where(Customer.id.in_(ids)))]
+    return user_options(session, User.roles.any(name=ROLE_TECHNICIAN))
 
 
 SERVICE_ORDER_CRITERIA = CriteriaSet([
-    Criterion("date_field", _l("Tipo de data"), "choice", options=DATE_FIELDS, group="period"),
-    Criterion("date_from", _l("Data inicial"), "date", group="period",
-              condition=lambda day, values, when: _date_column(values) >= day_bounds(day)[0]),
-    Criterion("date_to", _l("Data final"), "date", group="period",
-              condition=lambda day, values, when: _date_column(values) < day_bounds(day)[1]),
+    *period_criteria(DATE_COLUMNS, DATE_FIELDS),
     Criterion("protocol", _l("Protocolo"), "text", condition=_protocol),
-    Criterion("customer", _l("Cliente"), "lookup", lookup="customer", options=_customer_label,
+    Criterion("customer", _l("Cliente"), "lookup", lookup="customer", options=customer_labels,
               condition=_ticket_in(Ticket.customer_id)),
     Criterion("status", _l("Situação"), "choices", options=lambda: choices("service_order_status"),
               condition=_in(ServiceOrder.status)),
@@ -110,7 +96,7 @@ SERVICE_ORDER_CRITERIA = CriteriaSet([
               condition=lambda value, values, when: (ServiceOrder.technician_id.is_(None) if value
                                                      else ServiceOrder.technician_id.is_not(None))),
     Criterion("overdue", _l("Atrasadas"), "bool", condition=_overdue),
-    Criterion("city", _l("Cidade"), "ids", options=_city_options, condition=_city),
+    Criterion("city", _l("Cidade"), "ids", options=city_options, condition=_city),
     Criterion("department", _l("Setor responsável"), "ids", options=Department,
               condition=_ticket_in(Ticket.department_id)),
     Criterion("subject", _l("Assunto"), "ids", options=Subject, condition=_ticket_in(Ticket.subject_id)),

@@ -9,13 +9,20 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from app.domain.criteria import Criterion, CriteriaSet, day_bounds
+from app.domain.criteria import (
+    Criterion,
+    CriteriaSet,
+    city_options,
+    customer_labels,
+    day_bounds,
+    period_criteria,
+    user_options,
+)
 from app.domain.labels import CHOICES
 from app.models import (
     OPEN_CATEGORIES,
     OPEN_SERVICE_ORDER_STATUSES,
     Channel,
-    City,
     ClosingReason,
     Contract,
     Customer,
@@ -28,7 +35,6 @@ from app.models import (
     Subject,
     Ticket,
     TicketStatus,
-    User,
     ticket_assignee,
 )
 
@@ -44,10 +50,6 @@ ORDERINGS = {
     "protocol": (_l("Protocolo"), Ticket.protocol),
 }
 DIRECTIONS = [("desc", _l("Decrescente")), ("asc", _l("Crescente"))]
-
-
-def _date_column(values: dict) -> Any:
-    return DATE_COLUMNS[values.get("date_field", "opened")]
 
 
 def _in(column: Any) -> Any:
@@ -112,31 +114,12 @@ def _text(value: str, values: dict, when: dt.datetime) -> Any:
     return or_(*conditions)
 
 
-def _user_options(session: Session) -> list[tuple[int, str]]:
-    rows = session.execute(select(User.id, User.first_name, User.last_name, User.active)
-                           .order_by(User.first_name, User.last_name))
-    return [(row.id, f"{row.first_name} {row.last_name}".strip()) for row in rows]
-
-
-def _city_options(session: Session) -> list[tuple[int, str]]:
-    return [(row.id, f"{row.name}/{row.state}") for row in session.execute(
-        select(City.id, City.name, City.state).order_by(City.name, City.state))]
-
-
-def _customer_label(session: Session, ids: list[int]) -> list[tuple[int, str]]:
-    return [(row.id, row.name) for row in session.execute(select(Customer.id, Customer.name).where(Customer.id.in_(ids)))]
-
-
 TICKET_CRITERIA = CriteriaSet([
-    Criterion("date_field", _l("Tipo de data"), "choice", options=DATE_FIELDS, group="period"),
-    Criterion("date_from", _l("Data inicial"), "date", group="period",
-              condition=lambda day, values, when: _date_column(values) >= day_bounds(day)[0]),
-    Criterion("date_to", _l("Data final"), "date", group="period",
-              condition=lambda day, values, when: _date_column(values) < day_bounds(day)[1]),
+    *period_criteria(DATE_COLUMNS, DATE_FIELDS),
     Criterion("protocol", _l("Protocolo"), "text",
               condition=lambda value, values, when: Ticket.protocol.like(f"{''.join(c for c in value if c.isdigit())}%")),
     Criterion("text", _l("Texto livre"), "text", condition=_text),
-    Criterion("customer", _l("Cliente"), "lookup", lookup="customer", options=_customer_label,
+    Criterion("customer", _l("Cliente"), "lookup", lookup="customer", options=customer_labels,
               condition=_in(Ticket.customer_id)),
     Criterion("status", _l("Status"), "ids", options=TicketStatus, condition=_in(Ticket.status_id)),
     Criterion("status_category", _l("Situação"), "choices", options=CATEGORY_OPTIONS, condition=_category),
@@ -146,17 +129,17 @@ TICKET_CRITERIA = CriteriaSet([
     Criterion("channel", _l("Origem do contato"), "ids", options=Channel, condition=_in(Ticket.channel_id)),
     Criterion("department", _l("Setor responsável"), "ids", options=Department, condition=_in(Ticket.department_id)),
     Criterion("priority", _l("Prioridade"), "ids", options=Priority, condition=_in(Ticket.priority_id)),
-    Criterion("assignee", _l("Usuários responsáveis"), "ids", options=_user_options,
+    Criterion("assignee", _l("Usuários responsáveis"), "ids", options=user_options,
               condition=lambda ids, values, when: Ticket.id.in_(
                   select(ticket_assignee.c.ticket_id).where(ticket_assignee.c.user_id.in_(ids)))),
-    Criterion("opened_by", _l("Usuário que abriu"), "ids", options=_user_options, condition=_in(Ticket.opened_by_id)),
+    Criterion("opened_by", _l("Usuário que abriu"), "ids", options=user_options, condition=_in(Ticket.opened_by_id)),
     Criterion("closing_reason", _l("Motivo de fechamento"), "ids", options=ClosingReason,
               condition=_in(Ticket.closing_reason_id)),
     Criterion("service_order_type", _l("Tipo de OS"), "ids", options=ServiceOrderType,
               condition=lambda ids, values, when: exists().where(ServiceOrder.ticket_id == Ticket.id,
                                                                    ServiceOrder.type_id.in_(ids))),
     Criterion("open_service_orders", _l("OS em aberto"), "bool", condition=_open_service_orders),
-    Criterion("city", _l("Cidade"), "ids", options=_city_options, condition=_city),
+    Criterion("city", _l("Cidade"), "ids", options=city_options, condition=_city),
     Criterion("customer_group", _l("Grupo de clientes"), "ids", options=CustomerGroup,
               condition=lambda ids, values, when: Ticket.customer_id.in_(
                   select(Customer.id).where(Customer.group_id.in_(ids)))),
