@@ -67,6 +67,8 @@ def test_manager_filters_mass_acts_and_exports(visit: Visit, db, users, tmp_path
     _choose(visit, "subject", "Queda de fibra")
     _choose(visit, "department", visit.page.locator(f"#flt-department option[value='{data['network']}']").inner_text())
     _choose(visit, "status_category", "Em aberto (qualquer)")
+    visit.page.click("#toggle-more-filters")
+    visit.page.locator("#flt-draft").wait_for(state="visible")
     visit.page.select_option("#flt-draft", "0")
     text = visit.submit("#filter-submit", "41-manager-four-filters")
     for argument in ("subject=", "department=", "status_category=open", "draft=0"):
