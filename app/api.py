@@ -140,10 +140,10 @@ class TicketApi(AtendeApi):
         """Finalize many tickets with the same closing data (R9, R14): {"ids", "closing_description", "closing_reason"}.
         """
         from app.domain import ticket_mass
-        from app.domain.actions import _closing_reason
+        from app.domain.actions import closing_reason_from
 
         def run(payload: dict, ids: list[int]) -> Any:
-            reason = _closing_reason(db.session, payload)
+            reason = closing_reason_from(db.session, payload)
             return ticket_mass.mass_close(db.session, current_user(), ids, payload.get("closing_description") or "",
                                           reason, self._mass_scope())
 

@@ -10,6 +10,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.domain import ticket_mass
+from app.domain.actions import closing_reason_from
 from app.domain.access import ticket_list_scope
 from app.domain.errors import DomainError
 from app.domain.mass import MassResult
@@ -111,7 +112,7 @@ class TicketListMixin(CriteriaListMixin):
         context = dict(title=gettext("Fechar atendimentos em massa"), reasons=active_options(ClosingReason))
         if request.form.get("confirm"):
             try:
-                reason = _closing_reason(request.form.get("closing_reason", ""))
+                reason = closing_reason_from(db.session, request.form)
                 result = ticket_mass.mass_close(db.session, current_user(), ids,
                                                 request.form.get("closing_description", ""), reason,
                                                 self.scope(current_user()))
@@ -135,15 +136,3 @@ class TicketListMixin(CriteriaListMixin):
         drafts, preview = ticket_mass.delete_preview(db.session, ids, scope)
         return self.render_template("lists/ticket_mass_delete.html", title=gettext("Apagar rascunhos"),
                                     drafts=drafts, refused=preview.refused, **self.mass_form_context(ids))
-
-
-def _closing_reason(raw: str) -> Optional[ClosingReason]:
-    from app.domain.errors import ValidationError
-
-    if not raw:
-        return None
-    reason = db.session.get(ClosingReason, int(raw)) if raw.isdigit() else None
-    if reason is None:
-        raise ValidationError(gettext("Motivo de fechamento não encontrado."), "closing_reason")
-    return reason
-

@@ -99,11 +99,12 @@ def args(url: str) -> dict[str, str]:
 
 def linked(session: Any, url: str) -> int:
     """How many tickets the list criteria of a link select (at NOW, every ticket visible)."""
-    from app.domain.ticket_filters import TICKET_CRITERIA, selected_ticket_ids
+    from app.domain.ticket_filters import TICKET_CRITERIA
+    from app.models import Ticket
 
     selection = TICKET_CRITERIA.parse(args(url))
     assert not selection.errors, selection.errors
-    return session.scalar(select(func.count()).select_from(selected_ticket_ids(session, None, selection.values, NOW).subquery()))
+    return session.scalar(select(func.count()).select_from(TICKET_CRITERIA.matching_ids(Ticket.id, selection.values, NOW).subquery()))
 
 
 def gestor(session: Any) -> Any:

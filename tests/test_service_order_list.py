@@ -41,11 +41,12 @@ def _extra_user(s: Any, username: str, role: str, active: bool = True) -> Any:
 
 def _matching(s: Any, args: dict[str, Any], scope: Any = None) -> set[int]:
     from app.domain.clock import now
-    from app.domain.service_order_filters import SERVICE_ORDER_CRITERIA, selected_service_order_ids
+    from app.domain.service_order_filters import SERVICE_ORDER_CRITERIA
+    from app.models import ServiceOrder
 
     selection = SERVICE_ORDER_CRITERIA.parse(args)
     assert not selection.errors, selection.errors
-    return set(s.scalars(selected_service_order_ids(scope, selection.values, now())))
+    return set(s.scalars(SERVICE_ORDER_CRITERIA.matching_ids(ServiceOrder.id, selection.values, now(), scope)))
 
 
 def _events(s: Any, ticket_id: int) -> list[tuple[str, str]]:

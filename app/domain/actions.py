@@ -118,7 +118,7 @@ class TicketAction(NamedTuple):
     done: Any
 
 
-def _closing_reason(session: Session, payload: Any) -> Optional[ClosingReason]:
+def closing_reason_from(session: Session, payload: Any) -> Optional[ClosingReason]:
     value = payload.get("closing_reason")
     if value in (None, ""):
         return None
@@ -131,7 +131,7 @@ def _closing_reason(session: Session, payload: Any) -> Optional[ClosingReason]:
 ACTIONS: dict[str, TicketAction] = {
     "finalize": TicketAction(
         _l("Finalizar atendimento"), "closing_description", _l("Descrição do fechamento"),
-        lambda s, t, u, p: finalize(s, t, u, p.get("closing_description", ""), _closing_reason(s, p)),
+        lambda s, t, u, p: finalize(s, t, u, p.get("closing_description", ""), closing_reason_from(s, p)),
         _l("Atendimento finalizado.")),
     "cancel": TicketAction(
         _l("Cancelar atendimento"), "reason", _l("Motivo do cancelamento"),

@@ -175,6 +175,11 @@ class CriteriaSet:
             parts.append(f"{entry['label']}: {text}")
         return "; ".join(parts)
 
+    def matching_ids(self, id_column: Any, values: dict[str, Any], when: dt.datetime, scope: Any = None) -> Any:
+        """A SELECT of the ids of every record the criteria match, within a scope condition."""
+        query = select(id_column).where(*self.conditions(values, when))
+        return query if scope is None else query.where(scope)
+
     def list_url(self, view: str, **values: Any) -> str:
         """The list page of a view filtered by the given criteria; ``order`` and ``direction`` pass through."""
         from flask import url_for
@@ -191,6 +196,19 @@ def first_arg(args: Mapping[str, Any], name: str) -> Optional[str]:
     if isinstance(value, (list, tuple)):
         value = value[0] if value else None
     return None if value is None else str(value)
+
+
+def total_order(orderings: dict[str, tuple[Any, Any]], args: Mapping[str, Any], id_column: Any,
+                default: str) -> list[Any]:
+    """ORDER BY of a list: the chosen column and direction (empty dates last), then the id, so the order is total."""
+    _label, column = orderings.get(first_arg(args, "order") or default, orderings[default])
+    descending = (first_arg(args, "direction") or "desc") != "asc"
+    tie = id_column.desc() if descending else id_column.asc()
+    if column is id_column:
+        return [tie]
+    key = column.desc() if descending else column.asc()
+    nullable = getattr(getattr(column, "expression", None), "nullable", True)
+    return [key.nulls_last() if nullable else key, tie]
 
 
 def period_criteria(columns: dict[str, Any], labels: list[tuple[str, Any]]) -> list[Criterion]:

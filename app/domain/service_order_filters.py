@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Mapping, Optional
+from typing import Any, Mapping
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, false, or_, select
@@ -13,8 +13,8 @@ from app.domain.criteria import (
     CriteriaSet,
     city_options,
     customer_labels,
-    first_arg,
     period_criteria,
+    total_order,
     user_options,
 )
 from app.domain.documents import digits
@@ -104,22 +104,9 @@ SERVICE_ORDER_CRITERIA = CriteriaSet([
 
 
 def service_order_order(args: Mapping[str, Any]) -> list[Any]:
-    """ORDER BY of the list: the chosen column and direction, then the id, so the order is total."""
-    _label, column = ORDERINGS.get(first_arg(args, "order") or "opened_at", ORDERINGS["opened_at"])
-    descending = (first_arg(args, "direction") or "desc") != "asc"
-    if descending:
-        ordering = [column.desc().nulls_last(), ServiceOrder.id.desc()]
-    else:
-        ordering = [column.asc().nulls_last(), ServiceOrder.id.asc()]
-    return ordering[1:] if column is ServiceOrder.id else ordering
+    return total_order(ORDERINGS, args, ServiceOrder.id, "opened_at")
 
 
 def service_order_list_url(view: str = "ServiceOrderView", **values: Any) -> str:
     """The list filtered by the given criteria, e.g. ``service_order_list_url(status=["open"], overdue=True)``."""
     return SERVICE_ORDER_CRITERIA.list_url(view, **values)
-
-
-def selected_service_order_ids(scope: Optional[Any], values: dict, when: dt.datetime) -> Any:
-    """A SELECT of the ids of every OS the criteria match within a scope condition."""
-    query = select(ServiceOrder.id).where(*SERVICE_ORDER_CRITERIA.conditions(values, when))
-    return query if scope is None else query.where(scope)

@@ -14,7 +14,8 @@ from app.domain.documents import format_document
 from app.domain.exports import ExportColumn, ExportData, plain_session, register_source
 from app.domain.labels import choice_label
 from app.domain.sla import remaining, texts as sla_texts
-from app.domain.ticket_filters import TICKET_CRITERIA, describe, first_value, ticket_order
+from app.domain.criteria import first_arg
+from app.domain.ticket_filters import TICKET_CRITERIA, ticket_order
 from app.models import (
     Channel,
     City,
@@ -106,13 +107,13 @@ def _fields(when: Any) -> list[Field]:
 def build_ticket_export(session: Session, user: Any, args: Mapping[str, Any]) -> ExportData:
     """Every ticket the list shows for these arguments, in its order; ``scope=mine`` is "Meus atendimentos"."""
     when = now()
-    mine = first_value(args, "scope") == "mine"
+    mine = first_arg(args, "scope") == "mine"
     values = TICKET_CRITERIA.parse(args).values
     conditions = TICKET_CRITERIA.conditions(values, when)
     scope = ticket_list_scope(user, mine)
     if scope is not None:
         conditions.append(scope)
-    full = first_value(args, "layout") == FULL
+    full = first_arg(args, "layout") == FULL
     fields = [field for field in _fields(when) if full or field.on_list]
     expressions, slices = [], []
     for field in fields:
@@ -146,7 +147,7 @@ def build_ticket_export(session: Session, user: Any, args: Mapping[str, Any]) ->
     title = gettext("Meus atendimentos") if mine else gettext("Atendimentos")
     return ExportData(
         title=title,
-        subtitle=describe(session, values) or gettext("Sem filtros"),
+        subtitle=TICKET_CRITERIA.describe(session, values) or gettext("Sem filtros"),
         columns=[ExportColumn(str(field.header), field.kind, field.width, field.sample) for field in fields],
         rows=rows(),
         count=lambda: session.scalar(select(func.count(Ticket.id)).where(*conditions)) or 0,

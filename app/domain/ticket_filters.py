@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Mapping, Optional
-from urllib.parse import urlencode
+from typing import Any, Mapping
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, exists, func, or_, select
@@ -16,6 +15,7 @@ from app.domain.criteria import (
     customer_labels,
     day_bounds,
     period_criteria,
+    total_order,
     user_options,
 )
 from app.domain.labels import CHOICES
@@ -151,56 +151,15 @@ TICKET_CRITERIA = CriteriaSet([
 
 
 def ticket_order(args: Mapping[str, Any]) -> list[Any]:
-    """ORDER BY of the list: the chosen column and direction, then the id, so the order is total."""
-    column_name = first_value(args, "order") or "opened_at"
-    _label, column = ORDERINGS.get(column_name, ORDERINGS["opened_at"])
-    descending = (first_value(args, "direction") or "desc") != "asc"
-    nullable = column.expression.nullable if hasattr(column, "expression") else True
-    if descending:
-        return [column.desc().nulls_last() if nullable else column.desc(), Ticket.id.desc()]
-    return [column.asc().nulls_last() if nullable else column.asc(), Ticket.id.asc()]
-
-
-def first_value(args: Mapping[str, Any], name: str) -> Any:
-    """One argument of a query string given as a MultiDict or as a dict of lists."""
-    value = args.get(name)
-    return value[0] if isinstance(value, (list, tuple)) and value else value
+    return total_order(ORDERINGS, args, Ticket.id, "opened_at")
 
 
 def ticket_list_url(view: str = "TicketView", **values: Any) -> str:
     """The list filtered by the given criteria, e.g. ``ticket_list_url(status=3, status_category="open")``."""
-    from flask import url_for
-
-    order = {key: values.pop(key) for key in ("order", "direction") if key in values}
-    query = TICKET_CRITERIA.query_args(**values)
-    query.update(order)
-    return url_for(f"{view}.list") + "?" + urlencode(query)
+    return TICKET_CRITERIA.list_url(view, **values)
 
 
 def default_period_start(session: Session, when: dt.datetime) -> dt.date:
     from app.domain.params import get_parameters
 
     return (when - dt.timedelta(days=get_parameters(session).default_list_days)).date()
-
-
-def describe(session: Session, values: dict[str, Any]) -> str:
-    """The active filters in words, for export headers: "Status: Pendente; Cidade: Porto Alegre/RS"."""
-    parts = []
-    fields = {field["name"]: field for field in TICKET_CRITERIA.panel(session, values)}
-    for name, value in values.items():
-        field = fields[name]
-        if field["kind"] in ("ids", "lookup", "choice", "choices"):
-            labels = [str(label) for code, label in field["options"] if str(code) in field["selected"]]
-            text = ", ".join(labels)
-        elif field["kind"] == "bool":
-            text = str(_l("Sim") if value else _l("Não"))
-        else:
-            text = str(field["value"])
-        parts.append(f"{field['label']}: {text}")
-    return "; ".join(parts)
-
-
-def selected_ticket_ids(session: Session, scope: Optional[Any], values: dict, when: dt.datetime) -> Any:
-    """A SELECT of the ids of every ticket the criteria match within a scope condition."""
-    query = select(Ticket.id).where(*TICKET_CRITERIA.conditions(values, when))
-    return query if scope is None else query.where(scope)
