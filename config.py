@@ -47,7 +47,7 @@ FAB_ADD_SECURITY_API = False
 FAB_API_SWAGGER_UI = True
 FAB_API_MAX_PAGE_SIZE = 100
 FAB_SECURITY_MANAGER_CLASS = "app.security_views.AtendeSecurityManager"
-FAB_INDEX_VIEW = "app.views.HomeView"
+FAB_INDEX_VIEW = "app.pages.home.HomeView"
 
 BABEL_DEFAULT_LOCALE = "pt_BR"
 BABEL_DEFAULT_TIMEZONE = "America/Sao_Paulo"

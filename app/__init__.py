@@ -71,9 +71,10 @@ def init_appbuilder(app: Flask) -> None:
 
     with app.app_context():
         appbuilder.init_app(app, db.session)
-        from app import api, views
+        from app import api, pages, views
 
         views.register(appbuilder)
+        pages.register(appbuilder)
         api.register(appbuilder)
         exempt_api_from_csrf(appbuilder)
     init_jwt(app)

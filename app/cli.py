@@ -48,7 +48,7 @@ def init_command() -> None:
 @with_appcontext
 def seed_demo_command() -> None:
     """Load realistic pt-BR demo data once (idempotent)."""
-    from app.seed import seed_demo
+    from app.demo.seed import seed_demo
 
     ensure_roles()
     click.echo(seed_demo(db.session))
@@ -60,7 +60,7 @@ def seed_demo_command() -> None:
 @with_appcontext
 def seed_bench_command(ticket_count: int, customer_count: int) -> None:
     """Bulk synthetic data for benchmarks."""
-    from app.seed_bench import seed_bench
+    from app.demo.bench import seed_bench
 
     ensure_roles()
     seed_bench(db.session, ticket_count, customer_count, echo=click.echo)

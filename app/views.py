@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, jsonify, redirect, request, url_for
-from flask_appbuilder import BaseView, IndexView, expose, has_access
+from flask import flash, redirect, request, url_for
+from flask_appbuilder import expose, has_access
 from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_appbuilder.models.sqla.filters import FilterEqual, FilterEqualFunction
 from flask_babel import gettext, lazy_gettext as _l
@@ -47,14 +47,14 @@ from app.models import (
     TicketMessage,
     TicketStatus,
 )
-from app.listing import MASS_CLOSE, MASS_DELETE_DRAFTS, MASS_EDIT
-from app.service_order_list import (
+from app.pages.listing import MASS_CLOSE, MASS_DELETE_DRAFTS, MASS_EDIT
+from app.pages.service_order_list import (
     MASS_PERMISSIONS as SERVICE_ORDER_MASS_PERMISSIONS,
     SERVICE_ORDER_MASS_ACTIONS,
     ActiveTechnicianFilter,
     ServiceOrderListMixin,
 )
-from app.ticket_list import TicketListMixin
+from app.pages.ticket_list import TicketListMixin
 from app.viewbase import AtendeInterface as Interface, AtendeModelView, ReadOnlyModelView, current_user
 
 
@@ -70,39 +70,6 @@ def _choice_field(label: Any, kind: str, required: bool = True) -> SelectField:
 
 def _active(model: Any) -> list:
     return [["active", FilterEqual, True]]
-
-
-class HomeView(IndexView):
-    index_template = "home.html"
-
-    @expose("/")
-    def index(self) -> Any:
-        user = current_user()
-        summary = {}
-        if user is not None and getattr(user, "is_authenticated", False):
-            from app.domain.reports import home_summary
-
-            summary = home_summary(db.session, user)
-        return self.render_template(self.index_template, appbuilder=self.appbuilder, summary=summary)
-
-
-class LookupView(BaseView):
-    """Small JSON look-ups for remote selects (≤ 20 rows, never a whole table)."""
-
-    route_base = "/lookup"
-    default_view = "lookup"
-
-    @expose("/<kind>")
-    def lookup(self, kind: str) -> Any:
-        user = current_user()
-        if user is None or not getattr(user, "is_authenticated", False):
-            abort(401)
-        from app.domain.search import lookup
-
-        rows = lookup(db.session, kind, request.args.get("q", ""), request.args.get("customer"), user)
-        if rows is None:
-            abort(404)
-        return jsonify(results=[{"id": pk, "text": text} for pk, text in rows])
 
 
 # ---------------------------------------------------------------- configuration
@@ -557,20 +524,3 @@ def register(appbuilder: Any) -> None:
     for view in (TicketEventView, TicketMessageView, AttachmentView, CustomerPhoneView, CustomerEmailView,
                  CustomerAddressView):
         appbuilder.add_view_no_menu(view)
-    appbuilder.add_view_no_menu(LookupView)
-    from app.agent import register as register_agent
-
-    register_agent(appbuilder)
-    from app.ticket_actions import register as register_actions
-
-    register_actions(appbuilder)
-    from app.ticket_files import register as register_files
-
-    register_files(appbuilder)
-    from app.domain import service_order_exports, ticket_exports  # noqa: F401 (they register export sources)
-    from app.exports import register as register_exports
-
-    register_exports(appbuilder)
-    from app.dashboard import register as register_dashboard
-
-    register_dashboard(appbuilder)

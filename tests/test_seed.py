@@ -18,8 +18,8 @@ from app.models import (
     TicketStatus,
     ticket_assignee,
 )
-from app.seed import ALREADY_LOADED, MARKER_CPF, seed_demo
-from app.seed_bench import seed_bench
+from app.demo.seed import ALREADY_LOADED, MARKER_CPF, seed_demo
+from app.demo.bench import seed_bench
 
 COUNTED = (City, Subject, Customer, Contract, CustomerPhone, Ticket, TicketEvent, TicketMessage, ServiceOrder)
 

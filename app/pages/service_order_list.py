@@ -18,7 +18,7 @@ from app.domain.errors import DomainError, ValidationError
 from app.domain.labels import choice_label
 from app.domain.mass import MassResult
 from app.extensions import db
-from app.listing import CriteriaListMixin, MassAction
+from app.pages.listing import CriteriaListMixin, MassAction
 from app.models import OPEN_SERVICE_ORDER_STATUSES, Contract, ServiceOrder, Site, Ticket, User
 from app.security import ROLE_TECHNICIAN
 from app.viewbase import current_user

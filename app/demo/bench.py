@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from app.domain.clock import now
 from app.domain.protocol import SEQUENCE_DIGITS
 from app.models import Model
-from app.seed import CITIES, DISTRICTS, FIRST_NAMES, STREETS, SURNAMES, cnpj_from, cpf_from, ensure_configuration, slug
+from app.demo.seed import CITIES, DISTRICTS, FIRST_NAMES, STREETS, SURNAMES, cnpj_from, cpf_from, ensure_configuration, slug
 
 DAYS = 365
 MAX_SEQUENCE = 10**SEQUENCE_DIGITS - 1

@@ -15,7 +15,7 @@ from app.domain.access import ticket_list_scope
 from app.domain.errors import DomainError
 from app.domain.mass import MassResult
 from app.extensions import db
-from app.listing import CriteriaListMixin
+from app.pages.listing import CriteriaListMixin
 from app.models import (
     OPEN_SERVICE_ORDER_STATUSES,
     ClosingReason,

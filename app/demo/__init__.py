@@ -1,0 +1,1 @@
+"""Demo data (seed-demo) and benchmark volume (seed-bench)."""

@@ -1,0 +1,27 @@
+"""Small JSON look-ups for remote selects (≤ 20 rows, never a whole table)."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, jsonify, request
+from flask_appbuilder import BaseView, expose
+
+from app.extensions import db
+from app.viewbase import current_user
+
+
+class LookupView(BaseView):
+    route_base = "/lookup"
+    default_view = "lookup"
+
+    @expose("/<kind>")
+    def lookup(self, kind: str) -> Any:
+        user = current_user()
+        if user is None or not getattr(user, "is_authenticated", False):
+            abort(401)
+        from app.domain.search import lookup
+
+        rows = lookup(db.session, kind, request.args.get("q", ""), request.args.get("customer"), user)
+        if rows is None:
+            abort(404)
+        return jsonify(results=[{"id": pk, "text": text} for pk, text in rows])
