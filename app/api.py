@@ -23,7 +23,8 @@ from app.models import (
     TicketEvent,
     TicketStatus,
 )
-from app.viewbase import AtendeApi, AtendeInterface as Interface, current_user
+from app.apibase import AtendeApi
+from app.viewbase import AtendeInterface as Interface, current_user
 
 TICKET_FIELDS = [
     "type", "customer", "contract", "site", "subject", "department", "priority", "channel", "direction",
