@@ -9,21 +9,31 @@ export FLASK_APP := run
 CATALOG := app/translations/pt_BR/LC_MESSAGES/messages.po
 WITH_KEY := SECRET_KEY=$${SECRET_KEY:-$$(cat instance/secret_key)}
 
-.PHONY: install run test test-e2e test-pg translations check-translations clean
+.PHONY: install install-dev run test test-e2e test-pg translations check-translations clean
 
-$(BIN)/activate: requirements.txt requirements-dev.txt
+# runtime requirements for `make run`; the test tools (pytest, Playwright…) only for `make test`
+$(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --upgrade pip >/dev/null
-	$(BIN)/pip install -r requirements-dev.txt
 	touch $(BIN)/activate
 
-install: $(BIN)/activate translations
+$(VENV)/.runtime: requirements.txt | $(BIN)/activate
+	$(BIN)/pip install -r requirements.txt
+	touch $@
 
-translations: $(BIN)/activate
+$(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
+	$(BIN)/pip install -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.runtime translations
+
+install-dev: $(VENV)/.dev translations
+
+translations: $(VENV)/.runtime
 	@test -f $(CATALOG) || { echo "ERRO: catálogo $(CATALOG) ausente (não versionado?)" >&2; exit 1; }
 	$(BIN)/pybabel compile -d app/translations --statistics
 
-check-translations: $(BIN)/activate
+check-translations: $(VENV)/.runtime
 	@test -f scripts/check_translations.py || { echo "ERRO: scripts/check_translations.py ausente" >&2; exit 1; }
 	$(BIN)/python scripts/check_translations.py $(CATALOG)
 
@@ -39,13 +49,13 @@ run: install instance/secret_key
 	$(WITH_KEY) exec $(BIN)/gunicorn --workers $(WORKERS) --worker-class sync \
 		--bind 127.0.0.1:$(PORT) --access-logfile - run:app
 
-test: install check-translations
+test: install-dev check-translations
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-test-e2e: install
+test-e2e: install-dev
 	$(BIN)/python -m pytest tests/e2e $(PYTEST_ARGS)
 
-test-pg: install
+test-pg: install-dev
 	DATABASE_URL=$${DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean:

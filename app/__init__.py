@@ -94,9 +94,10 @@ def exempt_api_from_csrf(appbuilder: object) -> None:
 def init_jwt(app: Flask) -> None:
     """Answer a bad or expired token with 401, like a missing one."""
     from flask import jsonify
+    from flask_babel import gettext
 
     jwt = app.extensions["flask-jwt-extended"]
-    unauthorized = lambda *args: (jsonify(message="Token inválido ou expirado."), 401)  # noqa: E731
+    unauthorized = lambda *args: (jsonify(message=gettext("Token inválido ou expirado.")), 401)  # noqa: E731
     jwt.invalid_token_loader(unauthorized)
     jwt.expired_token_loader(unauthorized)
     jwt.unauthorized_loader(unauthorized)
@@ -116,8 +117,9 @@ def init_jinja(app: Flask) -> None:
     def ticket_workspace(ticket_id: int) -> dict:
         from app.domain.panel import workspace
         from app.extensions import db
+        from app.viewbase import current_user
 
-        return workspace(db.session, int(ticket_id))
+        return workspace(db.session, int(ticket_id), current_user())
 
     from app.domain.history import describe
     from app.domain.labels import choice_label

@@ -81,10 +81,16 @@ class TicketApi(AtendeApi):
                     closing_reason: {type: integer}
                     reason: {type: string}
                     text: {type: string}
+                    service_orders:
+                      type: string
+                      enum: [finalize, cancel]
+                      description: o que fazer com as ordens de serviço em aberto ao finalizar ou cancelar (R28)
           responses:
             200: {description: Ação executada}
             400: {$ref: '#/components/responses/400'}
+            403: {description: Sem permissão para a ação}
             404: {$ref: '#/components/responses/404'}
+            409: {description: A ação não se aplica ao atendimento (mensagem com o motivo)}
         """
         from app.domain.actions import ACTIONS
 
@@ -138,7 +144,8 @@ class TicketApi(AtendeApi):
     @safe
     @permission_name("mass_close")
     def mass_close(self) -> Any:
-        """Finalize many tickets with the same closing data (R9, R14): {"ids", "closing_description", "closing_reason"}.
+        """Finalize many tickets with the same closing data (R9, R14) and their open OS as decided (R28):
+        {"ids", "closing_description", "closing_reason", "service_orders": "finalize" | "cancel"}.
         """
         from app.domain import ticket_mass
         from app.domain.actions import closing_reason_from
@@ -146,7 +153,7 @@ class TicketApi(AtendeApi):
         def run(payload: dict, ids: list[int]) -> Any:
             reason = closing_reason_from(db.session, payload)
             return ticket_mass.mass_close(db.session, current_user(), ids, payload.get("closing_description") or "",
-                                          reason, self._mass_scope())
+                                          reason, self._mass_scope(), payload.get("service_orders"))
 
         return self._mass(run)
 

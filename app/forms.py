@@ -8,7 +8,7 @@ from flask import url_for
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 from wtforms import Field
-from wtforms.fields import DateField, DateTimeField
+from wtforms.fields import DateField, DateTimeField, StringField
 
 from app.extensions import db
 
@@ -27,7 +27,7 @@ class BRDateWidget:
         return Markup(
             '<div class="input-group"><span class="input-group-addon"><i class="fa fa-calendar"></i></span>'
             f'<input type="text" autocomplete="off" placeholder="{self.placeholder}" value="{escape(value)}" '
-            + " ".join(f'{k}="{escape(v)}"' for k, v in kwargs.items())
+            + " ".join(k if v is True else f'{k}="{escape(v)}"' for k, v in kwargs.items() if v not in (None, False))
             + "></div>"
         )
 
@@ -45,6 +45,9 @@ class BRDateField(DateField):
         self.gettext_message = _l("Data inválida: use dd/mm/aaaa.")
 
     def process_formdata(self, valuelist: list[str]) -> None:
+        if not valuelist or not " ".join(valuelist).strip():
+            self.data = None  # an empty date is no date (a required one is refused by its validators)
+            return
         try:
             super().process_formdata(valuelist)
         except ValueError:
@@ -77,6 +80,20 @@ class BRDateTimeField(DateTimeField):
         raise ValueError(str(_l("Data e hora inválidas: use dd/mm/aaaa hh:mm.")))
 
 
+class DigitsField(StringField):
+    """A code typed with punctuation and stored as its digits (CEP, phone): the form accepts what people type."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        super().process_formdata(valuelist)
+        self.data = "".join(c for c in (self.data or "") if c.isdigit()) or None
+
+
+class ZipCodeField(DigitsField):
+    def pre_validate(self, form: Any) -> None:
+        if self.data and len(self.data) != 8:
+            raise ValueError(str(_l("CEP inválido: informe os 8 dígitos.")))
+
+
 class LookupWidget:
     """A select filled on demand from a look-up endpoint (select2 with AJAX)."""
 
@@ -85,9 +102,16 @@ class LookupWidget:
         options = '<option value=""></option>'
         if field.data is not None:
             options += f'<option value="{field.data.id}" selected>{escape(str(field.data))}</option>'
-        return Markup(
+        select = Markup(
             f'<select id="{field.id}" name="{field.name}" class="form-control atende_lookup" '
-            f'data-url="{url}" data-min-length="{0 if field.kind == "contract" else 2}" data-placeholder="{escape(str(_l("Digite para buscar…")))}">{options}</select>'
+            f'data-url="{url}" data-min-length="{0 if field.kind == "contract" else 2}" data-placeholder="{escape(str(_l("Digite para buscar…")))}"'
+            + (" disabled" if kwargs.get("disabled") else "") + f'>{options}</select>'
+        )
+        if field.kind != "contract":
+            return select
+        return select + Markup(
+            f'<label class="checkbox-inline atende-show-cancelled"><input type="checkbox" data-for="{field.id}" '
+            f'id="{field.id}-cancelados"> {escape(str(_l("Exibir cancelados")))}</label>'
         )
 
 

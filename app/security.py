@@ -58,6 +58,7 @@ ROLES = {
         [_views(CONFIGURATION), _perm(READ)],
         [_views("KnowledgeArticle"), _perm(READ + "|" + WRITE)],
         [_views("ManagerDashboard|TeamWorkload", "View"), _perm("can_dashboard|can_team")],
+        [_views("Technician", "View"), _perm("can_work")],
         [_perm(OPERATION_MENUS + "|" + CONFIGURATION_MENUS + "|" + REPORT_MENUS), "^menu_access$"],
         *FILES_FULL,
         *EXPORTS,
@@ -84,6 +85,8 @@ ROLES = {
         [_views("Ticket"), _perm("can_show|can_get")],
         [_views("TicketEvent|TicketMessage|Attachment"), _perm("can_list|can_show|can_get|can_download")],
         [_perm("ServiceOrders|MyServiceOrders"), "^menu_access$"],
+        [_views("Technician", "View"), _perm("can_work")],
+        [_perm("TechnicianDay"), "^menu_access$"],
         *FILES_READ,  # only on tickets of their own service orders (app.domain.access)
         *SELF_SERVICE,
     ],

@@ -7,12 +7,14 @@ from flask_appbuilder.security.views import (
     RoleModelView,
     UserDBModelView,
     UserGroupModelView,
+    UserInfoEditView,
     UserStatsChartView,
 )
 from flask_babel import lazy_gettext as _l
 
 from app.formatting import format_bool, format_date
-from app.viewbase import blank_none
+from app.apibase import AtendeSecurityApi
+from app.viewbase import FormSavingMixin, blank_none
 
 USER_LABELS = {
     "user": _l("Usuários"), "users": _l("Usuários"), "roles": _l("Perfis"), "groups": _l("Grupos"),
@@ -27,17 +29,17 @@ USER_FORMATTERS = {
 }
 
 
-class AtendeUserDBModelView(UserDBModelView):
+class AtendeUserDBModelView(FormSavingMixin, UserDBModelView):
     label_columns = {**UserDBModelView.label_columns, **USER_LABELS}
     formatters_columns = USER_FORMATTERS
 
 
-class AtendeRoleModelView(RoleModelView):
+class AtendeRoleModelView(FormSavingMixin, RoleModelView):
     label_columns = {**RoleModelView.label_columns, **USER_LABELS}
     formatters_columns = USER_FORMATTERS
 
 
-class AtendeGroupModelView(UserGroupModelView):
+class AtendeGroupModelView(FormSavingMixin, UserGroupModelView):
     label_columns = USER_LABELS
     formatters_columns = USER_FORMATTERS
 
@@ -54,6 +56,12 @@ class AtendeUserStatsChartView(UserStatsChartView):
     ]
 
 
+class AtendeUserInfoEditView(UserInfoEditView):
+    """After "Meus dados" is saved the user sees them again, not the home page."""
+
+    redirect_url = "/users/userinfo/"
+
+
 class AtendeSecurityManager(SecurityManager):
     """FAB's security manager with pt-BR security views; roles are builtin (app.security)."""
 
@@ -62,3 +70,5 @@ class AtendeSecurityManager(SecurityManager):
     groupmodelview = AtendeGroupModelView
     permissionviewmodelview = AtendePermissionViewModelView
     userstatschartview = AtendeUserStatsChartView
+    userinfoeditview = AtendeUserInfoEditView
+    security_api = AtendeSecurityApi

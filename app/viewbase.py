@@ -3,10 +3,17 @@ from __future__ import annotations
 
 from typing import Any, Callable, Optional
 
-from flask import g
+from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder import ModelView
+from flask_appbuilder.exceptions import DatabaseException, FABException
+from flask_appbuilder.fields import QuerySelectField
+from flask_appbuilder.urltools import get_filter_args, get_order_args, get_page_args, get_page_size_args
 from flask_appbuilder.models.sqla.interface import SQLAInterface
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext, lazy_gettext as _l
+from wtforms import BooleanField
+from wtforms.fields.core import UnboundField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional as Optional_
+from wtforms.widgets import HiddenInput
 from sqlalchemy import Boolean, Date, DateTime, inspect
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
@@ -15,7 +22,7 @@ from app.domain.errors import Conflict, DomainError
 from app.domain.labels import choice_label
 from app.extensions import db
 from app.formatting import format_bool, format_date
-from app.forms import BRDateField, BRDateTimeField
+from app.forms import BRDateField, BRDateTimeField, ZipCodeField
 from app.labels import COLUMN_LABELS, MODEL_NAMES
 
 STALE_MESSAGE = _l(
@@ -115,7 +122,203 @@ def _without_autoflush(form_class: Any) -> Any:
     return Form
 
 
-class AtendeModelView(DomainHooks, ModelView):
+NOT_SAVED_MESSAGE = _l("Não foi possível salvar: corrija o campo indicado.")
+SAVED_ARG = "salvo"
+PAGE_LOOKUP_MAX = 5000
+
+
+def relax_booleans(form_class: Any) -> None:
+    """A checkbox is never required: unticked is a value (FAB makes non-nullable booleans required)."""
+    if form_class is None:
+        return
+    for name in dir(form_class):
+        unbound = getattr(form_class, name, None)
+        if isinstance(unbound, UnboundField) and issubclass(unbound.field_class, BooleanField):
+            validators = unbound.kwargs.get("validators") or []
+            unbound.kwargs["validators"] = [
+                v for v in validators if not isinstance(v, (InputRequired, DataRequired))
+            ]
+
+
+def usable_choice(obj: Any) -> bool:
+    """Only active options are offered for new data (R6)."""
+    return getattr(obj, "active", True) is not False
+
+
+class FormSavingMixin:
+    """What every generated form does on Salvar: keep what was typed on a refusal, land on the record.
+
+    - booleans are never required (a checkbox can be switched off);
+    - selects offer only active options, plus the record's current ones (R6);
+    - a refused save (broken rule, stale record, database conflict) re-renders the form with every
+      typed value and the pt-BR message at its field;
+    - after a save the user lands on the record's natural page (``saved_url``).
+    """
+
+    choice_rules: dict[str, Callable[[Any], bool]] = {}
+    after_save = "list"  # "list": the list with the saved row highlighted; "show": the record's page
+    after_save_parent: Optional[tuple[str, str]] = None  # (relation, endpoint): the parent record's page
+
+    def _init_forms(self) -> None:
+        super()._init_forms()  # type: ignore[misc]
+        relax_booleans(self.add_form)
+        relax_booleans(self.edit_form)
+
+    # ------------------------------------------------------------ choices
+    def limit_choices(self, form: Any, item: Any = None) -> None:
+        """Offer only usable options in related selects, keeping the record's current ones."""
+        for field in form:
+            if not isinstance(field, QuerySelectField) or not self.datamodel.is_relation(field.name):
+                continue
+            model = self.datamodel.get_related_model(field.name)
+            rule = self.choice_rules.get(field.name)
+            if rule is None:
+                if not hasattr(model, "active"):
+                    continue
+                rule = usable_choice
+            current = getattr(item, field.name, None) if item is not None else None
+            keep = list(current) if isinstance(current, (list, tuple, set)) else ([current] if current is not None else [])
+            field.query_func = _limited(field.query_func, rule, keep)
+            field._object_list = None
+
+    # ------------------------------------------------------------ add / edit
+    def _add(self) -> Any:
+        get_filter_args(self._filters, disallow_if_not_in_search=False)
+        exclude_cols = self._filters.get_relation_cols()
+        form = self.add_form.refresh()
+        self.limit_choices(form)
+        if request.method == "POST":
+            self._fill_form_exclude_cols(exclude_cols, form)
+            if form.validate():
+                self.process_form(form, True)
+                item = self.datamodel.obj()
+                if self._save(form, item, adding=True):
+                    return None
+        return self._get_add_widget(form=form, exclude_cols=exclude_cols)
+
+    def _edit(self, pk: Any) -> Any:
+        get_filter_args(self._filters, disallow_if_not_in_search=False)
+        exclude_cols = self._filters.get_relation_cols()
+        item = self.datamodel.get(pk, self._base_filters)
+        if not item:
+            abort(404)
+        pk = self.datamodel.get_pk_value(item)
+        if request.method == "POST":
+            form = self.edit_form.refresh(obj=item)  # the posted values win; read-only fields keep the record's
+            self.limit_choices(form, item)
+            self._fill_form_exclude_cols(exclude_cols, form)
+            form._id = pk
+            if form.validate():
+                self.process_form(form, False)
+                if self._save(form, item, adding=False):
+                    return None
+                item = self.datamodel.get(pk, self._base_filters)
+                if not item:
+                    abort(404)
+        else:
+            form = self.edit_form.refresh(obj=item)
+            self.limit_choices(form, item)
+            self.prefill_form(form, pk)
+        widgets = self._get_edit_widget(form=form, exclude_cols=exclude_cols)
+        return self._get_related_views_widgets(
+            item, filters={}, orders=get_order_args(), pages=get_page_args(), page_sizes=get_page_size_args(),
+            widgets=widgets,
+        )
+
+    def _save(self, form: Any, item: Any, adding: bool) -> bool:
+        """Fill, check and store the record; on a refusal put the message on the form and store nothing."""
+        try:
+            form.populate_obj(item)
+            if adding:
+                self.pre_add(item)
+                self.datamodel.add(item)
+                self.post_add(item)
+            else:
+                self.pre_update(item)
+                self.datamodel.edit(item)
+                self.post_update(item)
+        except DomainError as error:
+            db.session.rollback()
+            self._refuse(form, error.message, error.field)
+            return False
+        except (SQLAlchemyError, DatabaseException):
+            db.session.rollback()
+            self._refuse(form, str(DATABASE_MESSAGE), None)
+            return False
+        except FABException as error:  # FAB's own refusals (e.g. a role that still has users)
+            db.session.rollback()
+            self._refuse(form, str(error), None)
+            return False
+        g.atende_saved = item
+        flash(self.saved_message(item), "success")
+        return True
+
+    def _refuse(self, form: Any, message: str, field: Optional[str]) -> None:
+        target = form._fields.get(field) if field else None
+        if target is not None and not isinstance(target.widget, HiddenInput):
+            target.errors = [*target.errors, message]
+            flash(str(NOT_SAVED_MESSAGE), "danger")
+        else:
+            flash(message, "danger")
+
+    def saved_message(self, item: Any) -> str:
+        return gettext("Registro salvo: %(name)s.", name=str(item))
+
+    # ------------------------------------------------------------ where the user lands
+    def saved_url(self, item: Any) -> str:
+        """The record's natural page: its parent's, its own, or the list page that shows it highlighted."""
+        if self.after_save_parent is not None:
+            relation, endpoint = self.after_save_parent
+            parent = getattr(item, relation, None)
+            if parent is not None:
+                return url_for(endpoint, pk=parent.id)
+        if self.after_save == "show":
+            return url_for(".show", pk=self.datamodel.get_pk_value(item))
+        args: dict[str, Any] = {SAVED_ARG: self.datamodel.get_pk_value(item)}
+        page = self._page_of(item)
+        if page:
+            args[f"page_{self.__class__.__name__}"] = page
+        return url_for(".list", **args)
+
+    def _page_of(self, item: Any) -> int:
+        """The list page (0-based) where the item appears in the default order."""
+        order_column, order_direction = self.base_order or ("", "")
+        pk_name = self.datamodel.get_pk_name()
+        count, rows = self.datamodel.query(
+            self._base_filters, order_column, order_direction, page=0, page_size=PAGE_LOOKUP_MAX,
+            select_columns=[pk_name],
+        )
+        if count > PAGE_LOOKUP_MAX:
+            return 0
+        wanted = self.datamodel.get_pk_value(item)
+        for index, row in enumerate(rows):
+            if getattr(row, pk_name) == wanted:
+                return index // (self.page_size or 25)
+        return 0
+
+    def post_add_redirect(self) -> Any:
+        return self._after_save()
+
+    def post_edit_redirect(self) -> Any:
+        return self._after_save()
+
+    def post_delete_redirect(self) -> Any:
+        return redirect(url_for(".list"))
+
+    def _after_save(self) -> Any:
+        item = getattr(g, "atende_saved", None)
+        return redirect(self.saved_url(item) if item is not None else url_for(".list"))
+
+
+def _limited(query_func: Callable[[], Any], rule: Callable[[Any], bool], keep: list) -> Callable[[], list]:
+    def query() -> list:
+        rows = [row for row in query_func() if rule(row) or row in keep]
+        return rows + [row for row in keep if row not in rows]
+
+    return query
+
+
+class AtendeModelView(FormSavingMixin, DomainHooks, ModelView):
     """A FAB ModelView with pt-BR labels, dates as dd/mm/aaaa and domain rules."""
 
     label_columns = COLUMN_LABELS
@@ -136,6 +339,10 @@ class AtendeModelView(DomainHooks, ModelView):
             field_class = BRDateTimeField if kind is DateTime else BRDateField
             for extra in (self.add_form_extra_fields, self.edit_form_extra_fields):
                 extra.setdefault(name, field_class(COLUMN_LABELS.get(name, name)))
+        if "zip_code" in kinds or hasattr(model, "zip_code"):
+            for extra in (self.add_form_extra_fields, self.edit_form_extra_fields):
+                extra.setdefault("zip_code", ZipCodeField(COLUMN_LABELS.get("zip_code", "CEP"),
+                                                          validators=[Optional_(), Length(max=9)]))
         for name, kind in {**CHOICE_COLUMNS, **self.choice_kinds}.items():
             if hasattr(model, name) and name not in kinds:
                 self.formatters_columns.setdefault(name, lambda v, k=kind: choice_label(k, v))

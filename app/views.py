@@ -3,11 +3,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, redirect, request, url_for
 from flask_appbuilder import expose, has_access
 from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_appbuilder.models.sqla.filters import FilterEqual, FilterEqualFunction
-from flask_babel import gettext, lazy_gettext as _l
+from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional as OptionalValidator
 
@@ -15,11 +14,12 @@ from app.domain import customers, service_orders, tickets
 from app.domain.access import AssignedToMeFilter, ServiceOrderScopeFilter, TicketScopeFilter
 from app.domain.documents import format_document
 from app.domain.labels import choices
-from app.domain import diagnostics, messages, ticket_filters
+from app.domain import messages, ticket_filters
 from app.domain.service_order_filters import ORDERINGS as SERVICE_ORDER_ORDERINGS, SERVICE_ORDER_CRITERIA, service_order_order
+from app.domain.ticket_fields import field_label
 from app.domain.ticket_filters import TICKET_CRITERIA
 from app.extensions import db
-from app.forms import ReadOnlyField, lookup_field
+from app.forms import DigitsField, ReadOnlyField, lookup_field
 from app.models import (
     OPEN_SERVICE_ORDER_STATUSES,
     Attachment,
@@ -54,7 +54,9 @@ from app.pages.service_order_list import (
     ActiveTechnicianFilter,
     ServiceOrderListMixin,
 )
+from app.pages.technician import field_page, works_in_field
 from app.pages.ticket_list import TicketListMixin
+from app.pages.ticket_workspace import TicketWorkspaceMixin
 from app.viewbase import AtendeInterface as Interface, AtendeModelView, ReadOnlyModelView, current_user
 
 
@@ -211,13 +213,14 @@ class TicketEventView(ReadOnlyModelView):
 
         self.formatters_columns = {
             "kind": lambda v: str(EVENT_KINDS.get(v, v)),
-            "field": lambda v: str(tickets.FIELD_LABELS.get(v, v or "")),
+            "field": lambda v: field_label(v),
         }
         super().__init__(**kwargs)
 
 
 class TicketMessageView(AtendeModelView):
     datamodel = Interface(TicketMessage)
+    after_save_parent = ("ticket", "TicketView.edit")
     list_title = _l("Mensagens")
     add_title = _l("Nova mensagem")
     show_title = _l("Mensagem")
@@ -245,6 +248,7 @@ TECHNICIANS = [["id", ActiveTechnicianFilter, None]]  # the domain refuses any o
 
 class ServiceOrderBase(ServiceOrderListMixin, AtendeModelView):
     datamodel = Interface(ServiceOrder)
+    after_save = "show"
     list_title = _l("Ordens de serviço")
     show_title = _l("Ordem de serviço")
     edit_title = _l("Editar ordem de serviço")
@@ -290,6 +294,19 @@ class MyServiceOrderView(ServiceOrderBase):
     base_filters = [["technician_id", FilterEqualFunction, get_user_id]]
     edit_columns = ["status", "scheduled_start", "scheduled_end", "closing_notes"]
 
+    def page_rows(self, query: Any) -> tuple[list, dict]:
+        rows, extras = super().page_rows(query)
+        extras["field_page"] = "TechnicianView.detail" if works_in_field(current_user()) else None
+        return rows, extras
+
+    @expose("/edit/<pk>", methods=["GET", "POST"])
+    @has_access
+    def edit(self, pk: Any) -> Any:
+        """A technician works an OS on its field page (Iniciar, Finalizar, Reagendar), not in this form."""
+        if works_in_field(current_user()):
+            return field_page(self.datamodel.get(pk, self._base_filters) if str(pk).isdigit() else None)
+        return super().edit(pk)
+
 
 TICKET_FORM_COLUMNS = [
     "type", "customer", "contract", "site", "subject", "department", "priority", "channel",
@@ -298,7 +315,7 @@ TICKET_FORM_COLUMNS = [
 ]
 
 
-class TicketBase(TicketListMixin, AtendeModelView):
+class TicketBase(TicketWorkspaceMixin, TicketListMixin, AtendeModelView):
     datamodel = Interface(Ticket)
     list_title = _l("Atendimentos")
     show_title = _l("Atendimento")
@@ -342,57 +359,7 @@ class TicketBase(TicketListMixin, AtendeModelView):
     }
     edit_form_query_rel_fields = {"assignees": [["active", FilterEqual, True]]}
 
-    def prefill_form(self, form: Any, pk: Any) -> None:
-        ticket = self.datamodel.get(pk)
-        form.expected_version.data = ticket.version
-
-    def pre_update(self, item: Any) -> None:
-        def rule(ticket: Ticket) -> None:
-            if ticket.is_draft:
-                diagnostics.take(db.session, ticket)
-            ticket.is_draft = False
-            tickets.update_ticket(db.session, ticket, current_user(), getattr(ticket, "expected_version", None))
-
-        self._run(rule, item)
-
-    def post_update(self, item: Any) -> None:
-        if getattr(item, "just_grouped", False) and item.grouped_with is not None:
-            flash(gettext("Atendimento agrupado com o protocolo %(protocol)s (mesmo assunto e endereço).",
-                          protocol=item.grouped_with.protocol), "info")
-
     rules_delete = staticmethod(lambda item: tickets.delete_ticket(db.session, item))
-
-    @expose("/add", methods=["GET", "POST"])
-    @has_access
-    def add(self) -> Any:
-        """Start a ticket at once: the protocol exists before anything is typed (R1)."""
-        if request.method == "GET":
-            return self.render_template(
-                "ticket_start.html", title=gettext("Novo atendimento"),
-                customer_url=url_for("LookupView.lookup", kind="customer"),
-                contract_url=url_for("LookupView.lookup", kind="contract"),
-            )
-        from app.domain.search import customer_and_contract
-
-        ticket_type = "site" if request.form.get("type") == "site" else "customer"
-        try:
-            customer, contract = customer_and_contract(
-                db.session, request.form.get("customer"), request.form.get("contract")
-            )
-            ticket = tickets.start_ticket(db.session, current_user(), customer=customer, contract=contract,
-                                          ticket_type=ticket_type)
-            diagnostics.take(db.session, ticket)
-            db.session.commit()
-        except Exception as error:  # domain errors carry a pt-BR message
-            db.session.rollback()
-            flash(str(getattr(error, "message", gettext("Não foi possível iniciar o atendimento."))), "danger")
-            return redirect(url_for(".add"))
-        flash(gettext("Atendimento iniciado: protocolo %(protocol)s.", protocol=ticket.protocol), "info")
-        if customer is not None:
-            count = tickets.open_ticket_count(db.session, customer.id, exclude_id=ticket.id)
-            if count:
-                flash(gettext("Este cliente já tem %(count)d atendimento(s) em aberto.", count=count), "warning")
-        return redirect(url_for("TicketView.edit", pk=ticket.id))
 
 
 class TicketView(TicketBase):
@@ -419,11 +386,13 @@ class MyTicketView(TicketBase):
 
 class CustomerPhoneView(AtendeModelView):
     datamodel = Interface(CustomerPhone)
+    after_save_parent = ("customer", "CustomerView.show")
     list_columns = ["number", "kind", "contact_name", "is_primary"]
     add_columns = edit_columns = show_columns = ["customer", "number", "kind", "contact_name", "is_primary"]
     choice_kinds = {"kind": "phone_kind"}
     formatters_columns = {"number": lambda v: __import__("app.domain.documents", fromlist=["x"]).format_phone(v)}
     add_form_extra_fields = edit_form_extra_fields = {
+        "number": DigitsField(_l("Número"), validators=[DataRequired(), Length(max=20)]),
         "kind": _choice_field(_l("Tipo"), "phone_kind"),
         "customer": lookup_field(_l("Cliente"), Customer, "customer", [DataRequired()]),
     }
@@ -432,6 +401,7 @@ class CustomerPhoneView(AtendeModelView):
 
 class CustomerEmailView(AtendeModelView):
     datamodel = Interface(CustomerEmail)
+    after_save_parent = ("customer", "CustomerView.show")
     list_columns = ["email", "is_primary"]
     add_columns = edit_columns = show_columns = ["customer", "email", "is_primary"]
     add_form_extra_fields = edit_form_extra_fields = {
@@ -442,6 +412,7 @@ class CustomerEmailView(AtendeModelView):
 
 class CustomerAddressView(AtendeModelView):
     datamodel = Interface(CustomerAddress)
+    after_save_parent = ("customer", "CustomerView.show")
     list_columns = ["street", "street_number", "district", "city", "is_primary"]
     add_columns = edit_columns = show_columns = [
         "customer", "street", "street_number", "complement", "district", "city", "zip_code", "is_primary",
@@ -454,6 +425,7 @@ class CustomerAddressView(AtendeModelView):
 
 class ContractView(AtendeModelView):
     datamodel = Interface(Contract)
+    after_save = "show"
     list_title = _l("Contratos")
     list_columns = ["number", "customer", "plan", "login", "status", "city"]
     add_columns = edit_columns = [
@@ -472,6 +444,7 @@ class ContractView(AtendeModelView):
 
 class CustomerView(AtendeModelView):
     datamodel = Interface(Customer)
+    after_save = "show"
     list_title = _l("Clientes")
     list_columns = ["name", "document", "person_type", "group", "active"]
     add_columns = edit_columns = [
@@ -483,7 +456,7 @@ class CustomerView(AtendeModelView):
     base_order = ("name", "asc")
     formatters_columns = {"document": format_document}
     related_views = [CustomerPhoneView, CustomerEmailView, CustomerAddressView, ContractView, TicketView]
-    show_template = "appbuilder/general/model/show_cascade.html"
+    show_template = "customer/show.html"
     add_form_extra_fields = edit_form_extra_fields = {
         "person_type": _choice_field(_l("Tipo de pessoa"), "person_type"),
         # typed with or without punctuation (18 characters for a CNPJ); stored digits-only (R23)

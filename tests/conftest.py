@@ -89,6 +89,8 @@ def app() -> Iterator[Any]:
             for name in CONFIGURATION
         }
         application.config["_USER_IDS"] = {u.id for u in sm.get_all_users()}
+        application.config["_ROLE_IDS"] = set(db.session.scalars(sa.text("SELECT id FROM ab_role")))
+        application.config["_GROUP_IDS"] = set(db.session.scalars(sa.text("SELECT id FROM ab_group")))
         db.session.remove()
     yield application
     with application.app_context():
@@ -114,7 +116,12 @@ def _clean_database(request: Any) -> Iterator[None]:
             extra = [r[0] for r in conn.execute(sa.text("SELECT id FROM ab_user")) if r[0] not in keep]
             for name in ("general_parameters",):
                 conn.execute(sa.text(f"UPDATE {name} SET portal_user_id = NULL"))
+            _delete_extra(conn, "ab_group", application.config["_GROUP_IDS"],
+                          {"ab_group_role": "group_id", "ab_user_group": "group_id"})
+            _delete_extra(conn, "ab_role", application.config["_ROLE_IDS"],
+                          {"ab_permission_view_role": "role_id", "ab_user_role": "role_id", "ab_group_role": "role_id"})
             if extra:
+                conn.execute(sa.text("DELETE FROM ab_user_group WHERE user_id IN :ids").bindparams(sa.bindparam("ids", expanding=True)), {"ids": extra})
                 conn.execute(sa.text("DELETE FROM ab_user_role WHERE user_id IN :ids").bindparams(sa.bindparam("ids", expanding=True)), {"ids": extra})
                 conn.execute(sa.text("DELETE FROM ab_user WHERE id IN :ids").bindparams(sa.bindparam("ids", expanding=True)), {"ids": extra})
             for name in CONFIGURATION:
@@ -125,6 +132,17 @@ def _clean_database(request: Any) -> Iterator[None]:
                     table = sa.Table(name, sa.MetaData(), autoload_with=conn)
                     conn.execute(table.insert(), rows)
         db.session.remove()
+
+
+def _delete_extra(conn: Any, table: str, keep: set, links: dict[str, str]) -> None:
+    """Remove the rows a test added to a security table, with their association rows."""
+    extra = [row[0] for row in conn.execute(sa.text(f"SELECT id FROM {table}")) if row[0] not in keep]
+    if not extra:
+        return
+    ids = sa.bindparam("ids", expanding=True)
+    for link, column in links.items():
+        conn.execute(sa.text(f"DELETE FROM {link} WHERE {column} IN :ids").bindparams(ids), {"ids": extra})
+    conn.execute(sa.text(f"DELETE FROM {table} WHERE id IN :ids").bindparams(ids), {"ids": extra})
 
 
 @pytest.fixture

@@ -343,12 +343,16 @@ def test_grouped_history_on_both_tickets_after_finalize(app, login, users):
         draft.is_draft = False
         tickets.update_ticket(s, draft, agent)
         s.commit()
+
+    def resolutions(pk: int) -> list[str]:
+        with session(app) as s:
+            return [r[0] for r in s.execute(sa.text(
+                "SELECT new_value FROM ticket_event WHERE ticket_id = :t AND field = 'status'"), {"t": pk})]
+
+    before = {pk: resolutions(pk) for pk in (t["first"], t["draft"])}
     act("form", login, None, t["first"], "finalize", closing_description="Poste religado")
-    with session(app) as s:
-        for pk in (t["first"], t["draft"]):
-            fields = [r[0] for r in s.execute(sa.text(
-                "SELECT field FROM ticket_event WHERE ticket_id = :t AND field = 'status'"), {"t": pk})]
-            assert fields == ["status"], pk
+    for pk in (t["first"], t["draft"]):
+        assert resolutions(pk) == before[pk] + ["Resolvido"], pk
 
 
 @pytest.mark.parametrize("door", DOORS)

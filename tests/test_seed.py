@@ -33,12 +33,32 @@ def test_seed_demo_creates_each_thing_once(db) -> None:
     summary = seed_demo(session)
     assert "carregados" in summary and summary != ALREADY_LOADED
     first = _counts(session)
-    assert first["City"] == 8 and first["Customer"] == 40 and first["Ticket"] == 60
+    assert first["City"] == 8 and first["Customer"] == 40 and first["Ticket"] == 64
     assert first["ServiceOrder"] >= 8 and first["TicketMessage"] > 0
     assert session.scalar(select(Customer.id).where(Customer.document == MARKER_CPF))
 
     assert seed_demo(session) == ALREADY_LOADED
     assert _counts(session) == first
+
+
+def test_seed_demo_gives_the_agent_a_knowledge_base_and_the_technician_a_day(db) -> None:
+    from app.domain.clock import now
+    from app.models import KnowledgeArticle, User
+
+    session = db.session
+    seed_demo(session)
+    articles = session.scalars(select(KnowledgeArticle).where(KnowledgeArticle.active.is_(True))).all()
+    assert len(articles) >= 8 and all(a.solution and a.operator_guidance and a.keywords for a in articles)
+    assert any(a.subject is None and "Roteiro" in a.title for a in articles)  # scripts for any call
+    technician = session.scalar(select(User).where(User.username == "tecnico"))
+    today = now().date()
+    todays = [o for o in session.scalars(select(ServiceOrder).where(ServiceOrder.technician_id == technician.id))
+              if o.scheduled_start and o.scheduled_start.date() == today and o.status == "scheduled"]
+    assert len(todays) >= 3
+    session.execute(KnowledgeArticle.__table__.delete())
+    session.commit()
+    assert seed_demo(session) == ALREADY_LOADED
+    assert session.scalar(select(func.count()).select_from(KnowledgeArticle)) == len(articles)  # restored once
 
 
 def test_seed_demo_covers_every_status_category_and_a_draft(db) -> None:
@@ -100,3 +120,16 @@ def test_a_ticket_after_seed_bench_gets_a_fresh_protocol(db) -> None:
     user = appbuilder.sm.find_user(username="atendente")
     ticket = factories.ticket(session, user)
     assert session.scalar(select(func.count()).where(Ticket.protocol == ticket.protocol)) == 1
+
+
+def test_readme_lists_every_demo_user_with_its_role() -> None:
+    from pathlib import Path
+
+    from app.demo.seed import DEMO_USERS
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    rows = {line.split("|")[1].strip(): line for line in readme.splitlines() if line.startswith("| `")}
+    for username, first, last, role in DEMO_USERS:
+        row = rows.get(f"`{username}`")
+        assert row is not None, username
+        assert f"{first} {last}" in row and f"| {role} |" in row, row

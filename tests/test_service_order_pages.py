@@ -133,7 +133,7 @@ def test_mass_assign_through_the_form(app, login, orders):
     with session(app) as s:
         assert _row(s, o["mine1"])["technician_id"] == tech2 and _row(s, o["mine2"])["technician_id"] == tech2
         assert _row(s, o["done"])["technician_id"] == user(s, "tecnico").id
-        assert _events(s, o["t1"]) == [("service_order.technician_id", str(tech2))]
+        assert _events(s, o["t1"]) == [("service_order.technician_id", "Tecnico2 Teste")]  # the name, never the id
         assert _events(s, o["t3"]) == []
 
 

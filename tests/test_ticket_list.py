@@ -271,7 +271,7 @@ def test_mass_close_finalizes_open_tickets_and_reports_the_rest(app, login, data
     assert "Informe a descrição do fechamento." in empty.get_data(as_text=True)
     text = client.post("/ticketview/mass_close/", data={
         "rowid": ids, "confirm": "1", "closing_description": "Normalizado após manutenção na OLT",
-        "closing_reason": data["reason"],
+        "closing_reason": data["reason"], "service_orders": "finalize",
     }, follow_redirects=True).get_data(as_text=True)
     assert "2 atendimentos fechados" in text and data["p"]["closed"] in text
     with session(app) as s:
@@ -279,6 +279,9 @@ def test_mass_close_finalizes_open_tickets_and_reports_the_rest(app, login, data
             ticket = s.get(Ticket, data["id"][key])
             assert ticket.status.category == "resolved" and ticket.closed_at is not None
             assert ticket.closing_description == "Normalizado após manutenção na OLT"
+        # the open OS of "overdue" was finalized with the closing description (R28)
+        assert [(o.status, o.closing_notes) for o in s.get(Ticket, data["id"]["overdue"]).service_orders] == [
+            ("done", "Normalizado após manutenção na OLT")]
     assert history_count(app, data["id"]["overdue"], "mass_close") == 1
     assert history_count(app, data["id"]["closed"], "mass_close") == 0
 
@@ -288,6 +291,7 @@ def test_mass_close_across_the_whole_filter(app, login, data):
     query = f"date_from=&subject={data['no_signal']}&status_category=open"
     text = client.post("/ticketview/mass_close/", data={
         "select_all": query, "confirm": "1", "closing_description": "Queda geral resolvida",
+        "service_orders": "cancel",
     }, follow_redirects=True).get_data(as_text=True)
     assert "2 atendimentos fechados" in text
     assert matching(app, query.replace("date_from=&", "")) == set()
@@ -396,7 +400,8 @@ def test_mass_actions_through_the_api_follow_the_same_rules(app, api, data):
     """The API door: same per-ticket rules, refusals by protocol, history, and the role's permissions."""
     gestor = api("gestor")
     ids = [data["id"]["overdue"], data["id"]["closed"], 999999]
-    answer = gestor.post("/api/v1/ticket/mass_close", json={"ids": ids, "closing_description": "Normalizado"})
+    answer = gestor.post("/api/v1/ticket/mass_close", json={"ids": ids, "closing_description": "Normalizado",
+                                                             "service_orders": "finalize"})
     assert answer.status_code == 200, answer.get_json()
     body = answer.get_json()
     assert body["done"] == [data["p"]["overdue"]]

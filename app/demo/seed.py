@@ -26,6 +26,7 @@ from app.models import (
     CustomerGroup,
     CustomerPhone,
     Department,
+    KnowledgeArticle,
     Plan,
     Priority,
     ServiceOrder,
@@ -115,6 +116,47 @@ DEMO_USERS = [
     ("atendente2", "Rafael", "Moura", ROLE_AGENT),
     ("tecnico", "Edson", "Pires", ROLE_TECHNICIAN),
     ("tecnico2", "Cláudio", "Reis", ROLE_TECHNICIAN),
+]
+# title, subject (or None), keywords, what the agent says (script), solution
+KNOWLEDGE = [
+    ("Roteiro de abertura do atendimento", None, "abertura saudação protocolo roteiro script",
+     "\"Central de atendimento, meu nome é ___. Para sua segurança, pode me confirmar o CPF do titular? "
+     "O protocolo deste atendimento é ___.\"",
+     "1. Confirme o titular (CPF/CNPJ e data de nascimento ou endereço).\n2. Informe o protocolo logo no "
+     "início.\n3. Pergunte o motivo do contato e escolha o assunto.\n4. Confira se há atendimentos em aberto "
+     "do cliente (alerta no topo do atendimento)."),
+    ("Roteiro de encerramento do atendimento", None, "encerramento finalizar resumo protocolo script",
+     "\"Posso ajudar em algo mais? Anote o protocolo ___. Obrigado por falar com a gente!\"",
+     "1. Resuma o que foi feito e o próximo passo (visita, retorno, prazo).\n2. Repita o protocolo.\n"
+     "3. Registre a descrição do fechamento antes de finalizar."),
+    ("Sem conexão com LOS vermelho na ONU", "Sem conexão", "los vermelho onu fibra sem sinal sem internet",
+     "\"Vou verificar o sinal do seu equipamento. A luz LOS da ONU está vermelha ou piscando?\"",
+     "1. Confira nos diagnósticos a situação do contrato e se há incidente na região.\n2. Peça ao cliente "
+     "para verificar se o cabo de fibra está dobrado ou desconectado.\n3. Com LOS vermelho, abra uma OS de "
+     "reparo (rompimento de fibra ou conector).\n4. Sem LOS: reinicie a ONU e o roteador (30 segundos "
+     "desligados)."),
+    ("Lentidão: teste de velocidade correto", "Lentidão", "lentidão lento velocidade speedtest wi-fi cabo",
+     "\"Para medirmos corretamente, pode fazer o teste com o computador ligado por cabo ao roteador?\"",
+     "1. Teste por cabo em velocidadeinternet.com.br ou speedtest.net, sem outros downloads.\n2. No Wi-Fi, "
+     "prefira a rede 5 GHz perto do roteador.\n3. Abaixo de 80% do plano por cabo: registre os resultados e "
+     "encaminhe ao N2.\n4. Acima de 80%: oriente sobre cobertura do Wi-Fi e repetidores."),
+    ("Troca da senha do Wi-Fi", "Troca de senha Wi-Fi", "senha wi-fi wifi rede trocar",
+     "\"Posso trocar a senha agora pelo sistema. Qual senha o senhor prefere? Ela precisa de ao menos 8 "
+     "caracteres.\"",
+     "1. Confirme o titular.\n2. Troque a senha pelo gerenciamento remoto do roteador.\n3. Oriente o cliente "
+     "a reconectar todos os dispositivos com a nova senha."),
+    ("Segunda via de boleto", "Financeiro - 2ª via", "boleto fatura segunda via 2ª via pagamento pix",
+     "\"Vou enviar a segunda via para o e-mail cadastrado. Também posso informar o código Pix.\"",
+     "1. Confira o e-mail cadastrado do cliente.\n2. Envie a 2ª via e informe o vencimento.\n3. Faturas "
+     "vencidas há mais de 15 dias: transfira para Negociação de débito."),
+    ("Mudança de endereço", "Mudança de endereço", "mudança endereço transferência novo endereço viabilidade",
+     "\"Vou verificar a viabilidade no novo endereço. Pode me informar o CEP e o número?\"",
+     "1. Consulte a viabilidade técnica do novo endereço.\n2. Com viabilidade, abra uma OS de mudança de "
+     "endereço com a data combinada.\n3. Sem viabilidade, registre e encaminhe ao Comercial."),
+    ("Cancelamento: retenção", "Cancelamento", "cancelar cancelamento retenção desistência",
+     "\"Sinto muito em saber. Posso entender o motivo? Talvez eu consiga uma condição melhor para o senhor.\"",
+     "1. Registre o motivo do cancelamento.\n2. Ofereça upgrade ou desconto conforme a política vigente.\n"
+     "3. Mantido o pedido, informe multa de fidelidade (se houver) e agende a retirada do equipamento."),
 ]
 OPENINGS = {
     "Sem conexão": [
@@ -323,9 +365,45 @@ def _plan_tickets(rnd: random.Random) -> list[dict[str, Any]]:
     return plans
 
 
+def ensure_knowledge_base(session: Session) -> int:
+    """Create the demo knowledge-base articles and scripts that are missing; return how many exist."""
+    subjects = {s.name: s for s in session.scalars(select(Subject))}
+    for title, subject, keywords, guidance, solution in KNOWLEDGE:
+        _get_or_create(session, KnowledgeArticle, {"title": title}, subject=subjects.get(subject or ""),
+                       keywords=keywords, operator_guidance=guidance, solution=solution, active=True)
+    return len(KNOWLEDGE)
+
+
+def _todays_agenda(session: Session, conf: dict[str, Any], people: list[Customer], technician: Any,
+                   agent: Any, os_types: dict[str, ServiceOrderType]) -> int:
+    """Give the demo technician today's visits, and one left over from yesterday."""
+    today = now().replace(minute=0, second=0, microsecond=0)
+    windows = [(today.replace(hour=8), 2), (today.replace(hour=10), 2), (today.replace(hour=14), 3),
+               (today.replace(hour=8) - dt.timedelta(days=1), 2)]
+    stories = [("Sem conexão", "Reparo", "Cliente sem conexão; LOS vermelho na ONU. Verificar drop e conectores."),
+               ("Conexão intermitente", "Reparo", "Conexão cai várias vezes ao dia; medir sinal e trocar conector."),
+               ("Mudança de endereço", "Mudança de endereço", "Instalar no novo endereço; levar ONU e roteador."),
+               ("Sem conexão", "Reparo", "Visita de ontem não realizada: cliente ausente. Reagendar com ele.")]
+    with_contract = [c for c in people if any(k.status == "active" for k in c.contracts)]
+    for (start, hours), (subject, kind, description), customer in zip(windows, stories, with_contract[-4:]):
+        contract = next(k for k in customer.contracts if k.status == "active")
+        ticket = Ticket(type="customer", customer=customer, contract=contract, subject=conf["subjects"][subject],
+                        opening_description=OPENINGS[subject][0], is_draft=False, direction="inbound")
+        create_ticket(session, ticket, agent)
+        session.flush()
+        add_message(session, TicketMessage(ticket=ticket, is_internal=False, body=CUSTOMER_MESSAGES[1]), agent)
+        create_service_order(session, ServiceOrder(
+            ticket=ticket, type=os_types.get(kind), technician=technician, status="scheduled",
+            scheduled_start=start, scheduled_end=start + dt.timedelta(hours=hours), description=description), agent)
+        session.flush()
+    return len(windows)
+
+
 def seed_demo(session: Session) -> str:
     """Load the demo data once; return a pt-BR summary line."""
     if session.scalar(select(Customer.id).where(Customer.document == MARKER_CPF)):
+        ensure_knowledge_base(session)
+        session.commit()
         return ALREADY_LOADED
     rnd = random.Random(20261122)
     users = _ensure_users(session)
@@ -401,6 +479,13 @@ def seed_demo(session: Session) -> str:
 
         if outcome == "resolved":
             step = _clamp(step + dt.timedelta(hours=rnd.uniform(1, 30)))
+            for order in ticket.service_orders:  # R28: the field work ends before the ticket does
+                if order.status not in ("done", "cancelled"):
+                    order.status = "done"
+                    order.closing_notes = "Serviço concluído; cliente confirmou a conexão."
+                    update_service_order(session, order, order.technician or agent)
+                    order.closed_at = step
+            session.flush()
             reason = rnd.choice(reasons)
             ticket.status = statuses["resolved"][0]
             ticket.sub_status = None
@@ -417,11 +502,13 @@ def seed_demo(session: Session) -> str:
             ticket.cancelled_by = agent
             ticket.closed_at = step
             _change(session, ticket, agent, step)
+    counts["orders"] += _todays_agenda(session, conf, people, users["tecnico"], agents[0], os_types)
+    articles = ensure_knowledge_base(session)
     session.commit()
     return (f"Dados de demonstração carregados: {len(CITIES)} cidades, {len(PLANS)} planos, "
             f"{len(SUBJECTS)} assuntos, {len(people)} clientes, {counts['tickets']} atendimentos, "
-            f"{counts['messages']} mensagens, {counts['orders']} ordens de serviço; "
-            f"usuários {', '.join(u for u, *_ in DEMO_USERS)} (senha em DEMO_PASSWORD).")
+            f"{counts['messages']} mensagens, {counts['orders']} ordens de serviço, {articles} artigos da base "
+            f"de conhecimento; usuários {', '.join(u for u, *_ in DEMO_USERS)} (senha em DEMO_PASSWORD).")
 
 
 def _clamp(when: dt.datetime) -> dt.datetime:

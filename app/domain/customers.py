@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.domain.documents import clean_document, clean_phone
+from app.domain.documents import clean_document, clean_phone, clean_zip_code
 from app.domain.errors import ValidationError
 from app.models import CONTRACT_STATUSES, Contract, Customer, CustomerEmail, CustomerPhone
 from app.domain.clock import now
@@ -64,6 +64,7 @@ def save_email(session: Session, email: CustomerEmail) -> None:
 
 
 def save_address(session: Session, address: Any) -> None:
+    address.zip_code = clean_zip_code(address.zip_code)
     if address.customer is None:
         raise ValidationError(_l("O endereço precisa de um cliente."), "customer")
     _make_primary(address, address.customer.addresses)
@@ -92,6 +93,7 @@ def save_contract(session: Session, contract: Contract) -> Contract:
     with session.no_autoflush:
         if contract.customer is None:
             raise ValidationError(_l("O contrato precisa de um cliente."), "customer")
+        contract.zip_code = clean_zip_code(contract.zip_code)
         if contract.status not in CONTRACT_STATUSES:
             raise ValidationError(_l("Situação de contrato inválida."), "status")
         if not (contract.number or "").strip():

@@ -71,6 +71,16 @@ def clean_phone(value: str | None) -> str:
     return number
 
 
+def clean_zip_code(value: str | None) -> str | None:
+    """A CEP typed with or without its hyphen, stored as its 8 digits."""
+    number = digits(value)
+    if not number:
+        return None
+    if len(number) != 8:
+        raise ValidationError(_l("CEP inválido: informe os 8 dígitos."), "zip_code")
+    return number
+
+
 def format_phone(number: str | None) -> str:
     number = digits(number)
     if len(number) == 11:

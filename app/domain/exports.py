@@ -8,6 +8,7 @@ import re
 import threading
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import chain, islice
 from typing import IO, Any, Callable, Iterable, Iterator, Sequence, Union
 
 from babel.numbers import format_decimal
@@ -68,6 +69,7 @@ class ExportData:
 
 
 Builder = Callable[[Any, Any, dict[str, list[str]]], ExportData]
+BUILTIN_SOURCES = ("app.domain.ticket_exports", "app.domain.service_order_exports")
 _sources: dict[str, Builder] = {}
 
 
@@ -77,6 +79,12 @@ def register_source(name: str, builder: Builder) -> None:
 
 
 def get_source(name: str) -> Builder | None:
+    """The source registered under this name; the application's own lists register themselves on first use."""
+    if name not in _sources:
+        import importlib
+
+        for module in BUILTIN_SOURCES:
+            importlib.import_module(module)
     return _sources.get(name)
 
 
@@ -239,68 +247,122 @@ def _pdf_text(kind: str, value: Any) -> str:
     return " ".join(_clean(value).split())
 
 
+LAYOUT_ROWS = 200
+PDF_FONT_SIZES = (7, 6.5, 6, 5.5, 5)
 PDF_SAMPLES = {"datetime": "00/00/0000 00:00", "date": "00/00/0000", "int": "00000", "number": "000.000,00"}
 
 
-def _pdf_widths(pdf: Any, columns: Sequence[ExportColumn], font_size: float) -> list[float]:
-    """Dates, numbers and columns with a sample get the width of their content (and header); the text columns
-    share the rest of the page in proportion to their widths."""
+def _pdf_layout(pdf: Any, columns: Sequence[ExportColumn], head: Sequence[Row]) -> tuple[float, list[float]]:
+    """The font size and the column widths: 7 pt, or smaller (down to 5 pt) while the columns do not fit the page."""
+    for font_size in PDF_FONT_SIZES:
+        widths, fits = _pdf_widths(pdf, columns, font_size, head)
+        if fits:
+            break
+    return font_size, widths
+
+
+def _pdf_widths(pdf: Any, columns: Sequence[ExportColumn], font_size: float,
+                head: Sequence[Row] = ()) -> tuple[list[float], bool]:
+    """Dates, numbers and columns with a sample get the width of their content (and header); the text columns share
+    the rest in proportion to the mean length of their text in the first rows, so a typical row's cells need about
+    as many lines each, none narrower than its longest word (nor a short text) nor wider than its longest text.
+    Also tell whether every column fits the page at that width."""
+    pdf.set_font(FONT, "B", font_size)
+    bold, bold_scale = pdf.current_font.cw, pdf.font_size * 0.001
+    pdf.set_font(FONT, "", font_size)
+    regular, regular_scale = pdf.current_font.cw, pdf.font_size * 0.001
+
     def measure(text: str, style: str = "") -> float:
-        pdf.set_font(FONT, style, font_size)
-        return text_width(pdf, text) + 2.5
+        widths, scale = (bold, bold_scale) if style else (regular, regular_scale)
+        return sum(map(widths.__getitem__, map(ord, text))) * scale + 2.5
 
     fixed: list[float | None] = []
     for column in columns:
         sample = PDF_SAMPLES.get(column.kind) or column.sample
         fixed.append(max(measure(sample), measure(column.header, "B")) if sample else None)
     free = max(pdf.epw - sum(width for width in fixed if width), pdf.epw * 0.3)
-    weights = sum(max(c.width, 1) for c, width in zip(columns, fixed) if width is None) or 1
-    widths = [width if width is not None else free * max(column.width, 1) / weights
-              for column, width in zip(columns, fixed)]
-    scale = min(1.0, pdf.epw / sum(widths))
+    flexible = [index for index, width in enumerate(fixed) if width is None]
+    weights = sum(max(columns[index].width, 1) for index in flexible) or 1
+    least, most, typical, slack = {}, {}, {}, {}
+    for index in flexible:
+        column = columns[index]
+        lengths = [measure(_pdf_text(column.kind, row[index])) for row in head]
+        words = [measure(word) for row in head for word in _pdf_text(column.kind, row[index]).split()]
+        header = max(measure(word, "B") for word in column.header.split() or [""])
+        most[index] = max([measure(column.header, "B"), *lengths]) if head else free
+        least[index] = min(max([header, *words, min(most[index], font_size * 2.6)]), max(header, free * 0.3))
+        typical[index] = sum(lengths) / len(lengths) if head else free * max(column.width, 1) / weights
+        slack[index] = sum(words) / len(words) if words else 0.0  # a wrapped line leaves about a word unused
+
+    def sized(lines: float) -> dict[int, float]:
+        return {index: min(most[index], max(least[index], typical[index] / lines + slack[index]))
+                for index in flexible}
+
+    if sum(most.values()) <= free:
+        chosen = {index: most[index] * free / sum(most.values()) for index in flexible}
+    elif sum(least.values()) >= free:
+        chosen = least
+    else:
+        low, high = 1e-3, 1e4  # the lines of a typical row: bisect until the text columns fill the room
+        for _ in range(60):
+            middle = (low * high) ** 0.5
+            low, high = (middle, high) if sum(sized(middle).values()) > free else (low, middle)
+        chosen = sized(high)
+    widths = [chosen[index] if width is None else width for index, width in enumerate(fixed)]
+    settled = sum(width or 0 for width in fixed)
+    fits = settled + sum(least.values()) <= pdf.epw
+    if sum(widths) > pdf.epw:  # too many columns: the text columns give way first, dates and protocols stay whole
+        if flexible and settled < pdf.epw * 0.7:
+            scale = (pdf.epw - settled) / sum(chosen.values())
+            widths = [width if width is not None else chosen[index] * scale for index, width in enumerate(fixed)]
+        else:
+            widths = [width * pdf.epw / sum(widths) for width in widths]
     pdf.set_font(FONT, "", font_size)
-    return [width * scale for width in widths]
+    return widths, fits
 
 
 def write_pdf(target: Target, title: str, subtitle: str, columns: Sequence[ExportColumn],
               rows: Iterable[Row]) -> int:
-    """Draw the rows as a landscape A4 table, header repeated on each page. Return the number of rows."""
+    """Draw the rows as a landscape A4 table whose cells wrap, header repeated on each page. Return the row count."""
     from fpdf import FPDF
 
-    font_size, line = 7, 4.6
+    pad = 1.0  # cell padding (mm)
     printed_at = _("Emitido em %(when)s", when=format_date(now()))
+    title_text = " ".join(_clean(title or "").split())
     subtitle_text = " ".join(_clean(subtitle or "").split())
 
     class TablePDF(FPDF):
         def header(self) -> None:
+            y = self.t_margin
             self.set_font(FONT, "B", 11)
-            self.cell(0, 6, fit(self, _clean(title), self.epw), new_x="LMARGIN", new_y="NEXT")
-            if subtitle_text:
-                self.set_font(FONT, "", 8)
-                self.set_text_color(90, 90, 90)
-                lines = self.multi_cell(0, 4, subtitle_text, dry_run=True, output="LINES")
-                self.multi_cell(0, 4, "\n".join(lines[:2]), new_x="LMARGIN", new_y="NEXT")
-                self.set_text_color(0, 0, 0)
-            self.ln(1)
+            for line in title_lines:
+                self.text(self.l_margin + pad, y + 4.4, line)
+                y += 6
+            self.set_font(FONT, "", 8)
+            self.set_text_color(90, 90, 90)
+            for line in subtitle_lines:
+                self.text(self.l_margin + pad, y + 3, line)
+                y += 4
+            self.set_text_color(0, 0, 0)
+            self.set_y(y + 1)
             self.set_font(FONT, "B", font_size)
             self.set_fill_color(230, 230, 230)
-            self.rect(self.l_margin, self.get_y(), self.epw, line + 0.6, style="F")
+            self.rect(self.l_margin, self.get_y(), self.epw, row_height(header_lines) + 0.6, style="F")
             self.set_fill_color(0, 0, 0)  # text() wraps every string in a colour change unless fill == text colour
-            draw_row(self, [c.header for c in columns], header=True)
+            draw_lines(self, headers, 0, header_lines, extra=0.6)
             self.set_font(FONT, "", font_size)
 
         def footer(self) -> None:
             self.set_y(-10)
             self.set_font(FONT, "", 7)
             self.set_text_color(90, 90, 90)
-            self.cell(0, 5, printed_at, align="L")
-            self.set_x(self.l_margin)
+            self.text(self.l_margin + pad, self.h - 6.3, printed_at)
             self.cell(0, 5, _("Página %(page)d de %(total)s", page=self.page_no(), total=PAGES_ALIAS), align="R")
             self.set_text_color(0, 0, 0)
 
     pdf = TablePDF(orientation="landscape", unit="mm", format="A4")
     pdf.alias_nb_pages(PAGES_ALIAS)
-    pdf.set_title(_clean(title))
+    pdf.set_title(title_text)
     pdf.set_author("Atende")
     pdf.set_creator("Atende")
     pdf.set_margins(10, 10, 10)
@@ -309,35 +371,84 @@ def write_pdf(target: Target, title: str, subtitle: str, columns: Sequence[Expor
     pdf.add_font(FONT, "B", os.path.join(FONT_DIR, "DejaVuSans-Bold.ttf"))
     pdf.set_draw_color(210, 210, 210)
     pdf.set_line_width(0.1)
-    widths = _pdf_widths(pdf, columns, font_size)
+    rows = iter(rows)
+    head = list(islice(rows, LAYOUT_ROWS))  # the first rows size the columns; the others are never kept
+    font_size, widths = _pdf_layout(pdf, columns, head)
+    first, pitch, rise = font_size * 0.66, font_size * 0.46, font_size * 0.19  # line heights and baseline (mm)
+    room = [width - 2 * pad for width in widths]
     right = [c.kind in ("int", "number") for c in columns]
+    kinds = [c.kind for c in columns]
     bottom = pdf.h - 14
+    pdf.set_font(FONT, "B", 11)
+    title_lines = wrap(pdf, title_text, pdf.epw - 2 * pad)
+    pdf.set_font(FONT, "", 8)
+    subtitle_lines = wrap(pdf, subtitle_text, pdf.epw - 2 * pad)
+    pdf.set_font(FONT, "B", font_size)
+    headers = [wrap(pdf, " ".join(_clean(c.header).split()), width) for c, width in zip(columns, room)]
+    header_lines = max(map(len, headers), default=1) or 1
+    pdf.set_font(FONT, "", font_size)
 
-    def draw_row(doc: FPDF, texts: Sequence[str], header: bool = False) -> None:
+    def row_height(lines: int) -> float:
+        return first + pitch * (max(lines, 1) - 1)
+
+    def draw_lines(doc: FPDF, cells: Sequence[Sequence[str]], start: int, stop: int, extra: float = 0.0) -> None:
+        """Draw lines start..stop-1 of every cell from the current y, then the row's bottom rule."""
         x, y = doc.l_margin, doc.get_y()
-        for text, width, align_right in zip(texts, widths, right):
-            text = fit(doc, text, width - 2)
-            if text:
-                offset = width - 1 - text_width(doc, text) if align_right else 1
-                doc.text(x + offset, y + line - 1.3, text)
+        widths_of = doc.current_font.cw
+        scale = doc.font_size * 0.001
+        for lines, width, align_right in zip(cells, widths, right):
+            baseline = y + first - rise
+            for text in lines[start:stop]:
+                if align_right:
+                    doc.text(x + width - pad - sum(map(widths_of.__getitem__, map(ord, text))) * scale, baseline, text)
+                else:
+                    doc.text(x + pad, baseline, text)
+                baseline += pitch
             x += width
-        y += line + (0.6 if header else 0)
+        y += row_height(stop - start) + extra
         doc.line(doc.l_margin, y, doc.l_margin + doc.epw, y)
         doc.set_y(y)
 
+    def fitting(doc: FPDF) -> int:
+        """How many lines of a row still fit on this page."""
+        space = bottom - doc.get_y() - first
+        return 0 if space < 0 else 1 + int(space // pitch)
+
     pdf.add_page()
+    page_top = pdf.get_y()
+    capacity = max(fitting(pdf), 1)
     count = 0
-    for count, values in enumerate(rows, start=1):
-        if pdf.get_y() + line > bottom:
+    known: dict[tuple[int, str], list[str]] = {}  # statuses, subjects, names… repeat: wrap each once
+
+    def lines_of(index: int, text: str) -> list[str]:
+        lines = known.get((index, text))
+        if lines is None:
+            lines = wrap(pdf, text, room[index])
+            if len(text) <= 200:
+                if len(known) >= 20_000:
+                    known.clear()
+                known[index, text] = lines
+        return lines
+
+    for count, values in enumerate(chain(head, rows), start=1):
+        cells = [lines_of(index, _pdf_text(kind, value)) for index, (kind, value) in enumerate(zip(kinds, values))]
+        total, start = max(map(len, cells)) or 1, 0
+        while total - start > fitting(pdf):
+            if pdf.get_y() > page_top and total - start <= capacity:
+                pdf.add_page()  # the row moves whole to the next page
+                continue
+            fits = max(fitting(pdf), 1)  # a row taller than a page goes on over the next pages
+            draw_lines(pdf, cells, start, start + fits)
+            start += fits
             pdf.add_page()
-        draw_row(pdf, [_pdf_text(c.kind, v) for c, v in zip(columns, values)])
-    if pdf.get_y() + 2 * line > bottom:
+        draw_lines(pdf, cells, start, total)
+    if pdf.get_y() + 2 * first > bottom:
         pdf.add_page()
     pdf.ln(2)
     pdf.set_font(FONT, "B", 8)
-    total = ngettext("Total: %(count)s registro", "Total: %(count)s registros", count,
-                     count=f"{count:,}".replace(",", "."))
-    pdf.cell(0, 5, total, new_x="LMARGIN", new_y="NEXT")
+    total_text = ngettext("Total: %(count)s registro", "Total: %(count)s registros", count,
+                          count=f"{count:,}".replace(",", "."))
+    pdf.cell(0, 5, total_text, new_x="LMARGIN", new_y="NEXT")
     content = pdf.output()
     if hasattr(target, "write"):
         target.write(content)
@@ -347,21 +458,38 @@ def write_pdf(target: Target, title: str, subtitle: str, columns: Sequence[Expor
     return count
 
 
-def fit(pdf: Any, text: str, width: float) -> str:
-    """Cut the text with an ellipsis so it fits the width at the current font (no shaping: fast)."""
+def wrap(pdf: Any, text: str, width: float) -> list[str]:
+    """Break one-line text into lines that fit the width at the current font, at spaces where possible (no shaping:
+    fast); a word wider than the width is split between characters, so no text is ever cut."""
+    if not text:
+        return []
     widths = pdf.current_font.cw
     limit = width / (pdf.font_size * 0.001)
-    room = limit - widths[0x2026]
-    total, cut = 0.0, 0
-    for index, char in enumerate(text):
-        total += widths[ord(char)]
-        if total > limit:
-            return text[:cut].rstrip() + "…"
-        if total <= room:
-            cut = index + 1
-    return text
+    if sum(map(widths.__getitem__, map(ord, text))) <= limit:
+        return [text]
+    space = widths[32]
+    lines: list[str] = []
+    line, used = "", 0.0
+    for word in text.split(" "):
+        size = sum(map(widths.__getitem__, map(ord, word)))
+        if line and used + space + size <= limit:
+            line, used = f"{line} {word}", used + space + size
+            continue
+        if line:
+            lines.append(line)
+        line, used = word, size
+        if size > limit:
+            line, used = "", 0.0
+            for char in word:
+                step = widths[ord(char)]
+                if line and used + step > limit:
+                    lines.append(line)
+                    line, used = "", 0.0
+                line, used = line + char, used + step
+    if line:
+        lines.append(line)
+    return lines
 
 
 def text_width(pdf: Any, text: str) -> float:
-    widths = pdf.current_font.cw
-    return sum(widths[ord(char)] for char in text) * pdf.font_size * 0.001
+    return sum(map(pdf.current_font.cw.__getitem__, map(ord, text))) * pdf.font_size * 0.001

@@ -8,7 +8,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from app.domain.clock import now
-from app.domain.ticket_fields import FIELD_LABELS
+from app.domain.ticket_fields import field_label
 from app.models import Ticket, TicketEvent
 
 EVENT_KINDS = {
@@ -64,10 +64,6 @@ def _ticket_being_deleted(session: Session, entry: TicketEvent) -> bool:
 
 
 def describe(entry: TicketEvent) -> str:
-    """One pt-BR line for a history entry: kind, field and note."""
-    parts = [str(EVENT_KINDS.get(entry.kind, entry.kind))]
-    if entry.field and entry.field in FIELD_LABELS:
-        parts.append(str(FIELD_LABELS[entry.field]))
-    if entry.note:
-        parts.append(entry.note)
-    return " — ".join(parts)
+    """One pt-BR line for a history entry: kind, field and note, never a raw key."""
+    parts = [str(EVENT_KINDS.get(entry.kind, "")), field_label(entry.field), entry.note or ""]
+    return " — ".join(part for part in parts if part)

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from app.domain.documents import format_document, format_phone
 from app.domain.labels import choice_label
+from app.domain.ticket_fields import history_values
 from app.models import (
     OPEN_CATEGORIES,
     OPEN_SERVICE_ORDER_STATUSES,
@@ -104,20 +105,24 @@ def timeline(session: Session, customer_id: int) -> list[dict[str, Any]]:
     return events[:TIMELINE_SIZE]
 
 
-def workspace(session: Session, ticket_id: int) -> dict[str, Any]:
-    """Everything the ticket's work tabs show, with a fixed number of queries."""
+def workspace(session: Session, ticket_id: int, user: Any = None) -> dict[str, Any]:
+    """Everything the ticket's work tabs show, with a fixed number of queries; user defaults to the request's."""
+    from app.domain.actions import available_actions
     from app.domain.tickets import open_ticket_count
     from app.models import Attachment, ServiceOrderType, TicketEvent, TicketMessage
 
     ticket = session.get(Ticket, ticket_id)
     if ticket is None:
         return {}
+    events = list(session.scalars(select(TicketEvent).options(joinedload(TicketEvent.user))
+                                  .where(TicketEvent.ticket_id == ticket_id).order_by(TicketEvent.id)))
     return {
         "ticket": ticket,
         "panel": ticket_panel(session, ticket),
         "open_count": open_ticket_count(session, ticket.customer_id, exclude_id=ticket.id) if ticket.customer_id else 0,
-        "events": list(session.scalars(select(TicketEvent).options(joinedload(TicketEvent.user))
-                                       .where(TicketEvent.ticket_id == ticket_id).order_by(TicketEvent.id))),
+        "events": events,
+        "history": [{"event": event, "old": old, "new": new}
+                    for event, (old, new) in zip(events, history_values(session, events))],
         "messages": list(session.scalars(select(TicketMessage).options(joinedload(TicketMessage.author))
                                          .where(TicketMessage.ticket_id == ticket_id).order_by(TicketMessage.id))),
         "attachments": list(session.scalars(select(Attachment).where(Attachment.ticket_id == ticket_id)
@@ -127,4 +132,11 @@ def workspace(session: Session, ticket_id: int) -> dict[str, Any]:
                                        .where(ServiceOrder.ticket_id == ticket_id).order_by(ServiceOrder.id))),
         "order_types": list(session.scalars(select(ServiceOrderType).where(ServiceOrderType.active.is_(True))
                                             .order_by(ServiceOrderType.name))),
+        "actions": available_actions(session, ticket, user if user is not None else _request_user()),
     }
+
+
+def _request_user() -> Any:
+    from flask import g, has_request_context
+
+    return getattr(g, "user", None) if has_request_context() else None

@@ -15,7 +15,7 @@ from app.domain.documents import format_document
 from app.domain.errors import NotAllowed
 from app.domain.history import EVENT_KINDS
 from app.domain.labels import choice_label
-from app.domain.tickets import FIELD_LABELS
+from app.domain.ticket_fields import FIELD_LABELS, field_label, history_values, person_name
 from app.formatting import format_date
 from app.models import Attachment, ServiceOrder, Ticket, TicketEvent, TicketMessage
 
@@ -33,10 +33,7 @@ def _text(value: Any) -> str:
 
 
 def _user(user: Any) -> str:
-    if user is None:
-        return ""
-    name = _text(user).strip()
-    return name or _text(getattr(user, "username", ""))
+    return _text(person_name(user))
 
 
 def ticket_print_data(session: Session, user: Any, ticket_id: int) -> dict[str, Any]:
@@ -110,18 +107,19 @@ def ticket_print_data(session: Session, user: Any, ticket_id: int) -> dict[str, 
         select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
         .options(joinedload(TicketEvent.user)).order_by(TicketEvent.created_at, TicketEvent.id)
     ).all()
-    history = [
-        {
+    history = []
+    for e, (old, new) in zip(events, history_values(session, events)):
+        kind, field = _text(EVENT_KINDS.get(e.kind, "")), _text(field_label(e.field))
+        history.append({
             "when": format_date(e.created_at),
             "user": _user(e.user),
-            "kind": _text(EVENT_KINDS.get(e.kind, e.kind)),
-            "field": _text(FIELD_LABELS.get(e.field, e.field)) if e.field else "",
-            "old": _text(e.old_value),
-            "new": _text(e.new_value),
+            "kind": kind,
+            "field": field,
+            "what": ": ".join(part for part in (kind, field) if part),
+            "old": _text(old),
+            "new": _text(new),
             "note": _text(e.note),
-        }
-        for e in events
-    ]
+        })
     messages = [
         {
             "when": format_date(m.created_at),
@@ -262,7 +260,7 @@ def build_pdf(data: dict[str, Any]) -> bytes:
     section(_("Histórico (%(count)d movimentações)", count=len(data["history"])))
     table(
         [_("Data"), _("Usuário"), _("Movimentação"), _("Valor anterior"), _("Novo valor"), _("Observação")],
-        [[h["when"], h["user"], h["kind"] + (f": {h['field']}" if h["field"] else ""), h["old"], h["new"], h["note"]]
+        [[h["when"], h["user"], h["what"], h["old"], h["new"], h["note"]]
          for h in data["history"]],
         (17, 15, 19, 19, 19, 16),
     )

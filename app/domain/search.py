@@ -78,13 +78,16 @@ def _escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def lookup(session: Session, kind: str, text: str, customer_id: Optional[str], user: Any) -> Optional[list[tuple[int, str]]]:
-    """Return up to 20 (id, label) pairs for a remote select."""
+def lookup(session: Session, kind: str, text: str, customer_id: Optional[str], user: Any,
+           show_cancelled: bool = False) -> Optional[list[tuple[int, str]]]:
+    """Return up to 20 (id, label) pairs for a remote select; cancelled contracts only on request (R7)."""
     text = (text or "").strip()
     if kind == "customer":
         return [(c.id, f"{c.name} — {format_document(c.document)}") for c in find_customers(session, text)]
     if kind == "contract":
         query = select(Contract).order_by(Contract.number).limit(LIMIT)
+        if not show_cancelled:
+            query = query.where(Contract.status != "cancelled")
         if customer_id and str(customer_id).isdigit():
             query = query.where(Contract.customer_id == int(customer_id))
         elif not text:

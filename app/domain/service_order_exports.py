@@ -22,7 +22,7 @@ BATCH = 1000
 def _columns() -> list[ExportColumn]:
     return [
         ExportColumn(gettext("OS"), "int", 8),
-        ExportColumn(gettext("Protocolo"), "text", 17),
+        ExportColumn(gettext("Protocolo"), "text", 17, sample="20260101000000"),
         ExportColumn(gettext("Cliente"), "text", 30),
         ExportColumn(gettext("Tipo de OS"), "text", 18),
         ExportColumn(gettext("Situação"), "text", 12),
@@ -81,7 +81,7 @@ def build_service_order_export(session: Session, user: Any, args: Mapping[str, A
 
     return ExportData(
         title=gettext("Ordens de serviço"),
-        subtitle=SERVICE_ORDER_CRITERIA.describe(session, values),
+        subtitle=SERVICE_ORDER_CRITERIA.describe(session, values) or gettext("Sem filtros"),
         columns=_columns(),
         rows=rows(),
         count=lambda: session.scalar(count_query),

@@ -18,7 +18,17 @@ from sqlalchemy.orm.exc import StaleDataError
 from app.domain import actions, history, tickets
 from app.domain.errors import DomainError, ValidationError
 from app.domain.mass import MassResult
-from app.models import ClosingReason, Department, Priority, Subject, Ticket, TicketStatus, User
+from app.models import (
+    OPEN_SERVICE_ORDER_STATUSES,
+    ClosingReason,
+    Department,
+    Priority,
+    ServiceOrder,
+    Subject,
+    Ticket,
+    TicketStatus,
+    User,
+)
 
 EDITABLE = ("status", "department", "priority", "subject", "due_at", "assignees_add", "assignees_remove")
 NOT_VISIBLE = _l("não encontrado ou fora da sua visão")
@@ -95,20 +105,32 @@ def mass_edit(session: Session, user: Any, ids: Iterable[int], edit: MassEdit, s
 
 
 def mass_close(session: Session, user: Any, ids: Iterable[int], closing_description: str,
-               closing_reason: Optional[ClosingReason], scope: Optional[Any]) -> MassResult:
-    """Finalize each open ticket with the same closing data (R9, R21)."""
+               closing_reason: Optional[ClosingReason], scope: Optional[Any],
+               service_orders: Optional[str] = None) -> MassResult:
+    """Finalize each open ticket with the same closing data (R9, R21) and its open OS as decided (R28)."""
     description = (closing_description or "").strip()
     if not description:
         raise ValidationError(_l("Informe a descrição do fechamento."), "closing_description")
     if closing_reason is not None and not closing_reason.active:
         raise ValidationError(_l("Motivo de fechamento inativo."), "closing_reason")
+    decision = actions.service_order_decision(service_orders)
 
     def change(ticket: Ticket) -> None:
-        actions.finalize(session, ticket, user, description, closing_reason)
+        actions.finalize(session, ticket, user, description, closing_reason, service_orders=decision)
         history.record(session, ticket, user, "action", field="mass_close", new=description,
                        note=_l("Fechado em massa"))
 
     return _each(session, ids, scope, change)
+
+
+def with_open_service_orders(session: Session, ids: Iterable[int], scope: Optional[Any]) -> list[str]:
+    """Protocols of the selected tickets, inside the scope, that have open service orders (R28)."""
+    query = (select(Ticket.protocol).where(Ticket.id.in_(list(ids)), Ticket.id.in_(
+        select(ServiceOrder.ticket_id).where(ServiceOrder.status.in_(OPEN_SERVICE_ORDER_STATUSES))))
+        .order_by(Ticket.protocol))
+    if scope is not None:
+        query = query.where(scope)
+    return list(session.scalars(query))
 
 
 def delete_preview(session: Session, ids: Iterable[int], scope: Optional[Any]) -> tuple[list[Ticket], MassResult]:

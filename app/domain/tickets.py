@@ -95,9 +95,10 @@ def start_ticket(
     customer: Optional[Customer] = None,
     contract: Optional[Contract] = None,
     ticket_type: str = "customer",
+    site: Optional[Site] = None,
 ) -> Ticket:
     """Start a ticket: a draft with its protocol, before any other field is typed (R1, R2)."""
-    ticket = Ticket(type=ticket_type, customer=customer, contract=contract, is_draft=True)
+    ticket = Ticket(type=ticket_type, customer=customer, contract=contract, site=site, is_draft=True)
     create_ticket(session, ticket, user)
     return ticket
 
@@ -153,18 +154,34 @@ def update_ticket(
             raise Conflict(_l("Atendimento cancelado não aceita alterações."))
         if before["is_draft"] is False and ticket.is_draft:
             raise ValidationError(_l("Um atendimento salvo não pode voltar a ser rascunho."), "is_draft")
+        # R28 (begin): a ticket is closed over open service orders only by Finalizar/Cancelar, which decide about them
+        closing = ticket.status is not None and ticket.status.category in ("resolved", "cancelled")
+        if closing and ("status" in changed or (before["is_draft"] and not ticket.is_draft)):
+            from app.domain.service_orders import open_service_orders
+
+            orders = open_service_orders(ticket)
+            if orders:
+                raise Conflict(_l("Este atendimento tem ordens de serviço em aberto (%(orders)s): use Finalizar ou "
+                                  "Cancelar para decidir o que fazer com elas.",
+                                  orders=", ".join(str(order) for order in orders)), "status")
+        # R28 (end)
+        registering = bool(before["is_draft"]) and not ticket.is_draft
         if "contract" not in changed and "customer" in changed:
             _drop_foreign_contract(ticket)
         _fill_contract(session, ticket)
-        if "subject" in changed:
+        if "subject" in changed or registering:
             _apply_subject_defaults(ticket, force_due=True)
         _apply_derived(ticket, previous_category=previous_status.category if previous_status else None)
         after = _current_state(ticket)
         changed = [name for name in after if after[name] != before[name]]
-        for name in changed:
+        for name in ACTIVE_ONLY if registering else changed:
             if name in ACTIVE_ONLY:
                 _check_active(ticket, name)
         check_ticket(session, ticket)
+        if registering:
+            # the draft's typing was kept without history (save_draft): the registration records every value
+            before = {**before, **{name: None for name in after if name not in ("is_draft", "version")}}
+            changed = [name for name in after if after[name] != before[name] and after[name] not in ((), "")]
         if before["is_draft"] and not ticket.is_draft:
             _link_group(session, ticket)
         ticket.updated_at = now()
@@ -185,6 +202,38 @@ def update_ticket(
         if "status" in changed and ticket.status.category == "resolved":
             _resolve_group(session, ticket, user)
     return changed
+
+
+def save_draft(session: Session, ticket: Ticket, user: Any, expected_version: Optional[int] = None) -> None:
+    """Keep what was typed in a draft, without the rules of a registered ticket nor history (R2).
+
+    The registration (update_ticket of a draft) later checks every rule and records every value.
+    """
+    with session.no_autoflush:
+        before = _stored_state(session, ticket)
+        if not before["is_draft"]:
+            raise Conflict(_l("Só rascunhos são salvos automaticamente: use Salvar."))
+        if expected_version not in (None, "") and str(expected_version) != str(before["version"]):
+            raise Conflict(
+                _l(
+                    "Este atendimento foi alterado por outro usuário enquanto você editava. "
+                    "Recarregue a página para ver a versão atual; nada foi salvo."
+                )
+            )
+        ticket.is_draft = True
+        _blank_to_none(ticket)
+        after = _current_state(ticket)
+        changed = [name for name in after if after[name] != before[name]]
+        if "contract" not in changed and "customer" in changed:
+            _drop_foreign_contract(ticket)
+        for name in changed:
+            if name in ACTIVE_ONLY:
+                _check_active(ticket, name)
+        check_ticket(session, ticket)
+        if changed:
+            ticket.updated_at = now()
+            if user is not None:
+                ticket.updated_by = user
 
 
 def find_group_leader(session: Session, ticket: Ticket) -> Optional[Ticket]:
@@ -223,6 +272,15 @@ def _resolve_group(session: Session, leader: Ticket, user: Any) -> None:
     for member in members:
         if not is_open(member):
             continue
+        # R28 (begin): a grouped ticket with open service orders stays open for its own decision
+        from app.domain.service_orders import open_service_orders
+
+        if open_service_orders(member):
+            history.record(session, member, user, "action", field="grouped_with", new=leader.protocol,
+                           note=_l("Não resolvido junto com o atendimento %(protocol)s: tem ordens de serviço "
+                                   "em aberto", protocol=leader.protocol))
+            continue
+        # R28 (end)
         member.status = leader.status
         member.closing_description = leader.closing_description
         member.closing_reason = leader.closing_reason
@@ -406,7 +464,9 @@ def _display(session: Session, name: str, value: Any) -> Optional[str]:
     if name == "assignees":
         from flask_appbuilder.security.sqla.models import User
 
-        return ", ".join(str(session.get(User, uid).username) for uid in value) or None
+        from app.domain.ticket_fields import person_name
+
+        return ", ".join(person_name(session.get(User, uid)) for uid in value) or None
     if name in ("type", "direction", "is_draft"):
         from app.domain.labels import choice_label
 

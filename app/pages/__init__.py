@@ -9,7 +9,7 @@ from typing import Any
 
 def register(appbuilder: Any) -> None:
     """Add every hand-made page to FAB, then put "Novo atendimento" first in its menu."""
-    from app.pages import agent, dashboard, exports, files, lookup, ticket_actions
+    from app.pages import agent, dashboard, errors, exports, files, lookup, technician, ticket_actions
 
     appbuilder.add_view_no_menu(lookup.LookupView)
     agent.register(appbuilder)
@@ -17,6 +17,8 @@ def register(appbuilder: Any) -> None:
     files.register(appbuilder)
     exports.register(appbuilder)
     dashboard.register(appbuilder)
+    technician.register(appbuilder)
+    errors.register(appbuilder)
     move_to_front(appbuilder, "Service", "AgentSearch")
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import or_, select
 
 from app.domain import customers, history, messages, search, service_orders
 from app.domain.access import can_see_ticket
+from app.domain.documents import format_document
 from app.domain.errors import DomainError
 from app.domain.params import get_parameters
 from app.extensions import db
@@ -23,11 +24,15 @@ from app.models import (
     KnowledgeArticle,
     ServiceOrder,
     ServiceOrderType,
+    Site,
     Subject,
     Ticket,
     TicketMessage,
 )
 from app.viewbase import current_user
+
+
+QUICK_FIELDS = {"number": "phone", "customer": "name", "": "name"}
 
 
 def _visible_ticket(ticket_id: int) -> Ticket:
@@ -62,14 +67,21 @@ class AgentView(BaseView):
     @expose("/")
     @has_access
     @permission_name("search")
-    def search(self) -> Any:
+    def search(self, quick: Any = None, quick_error: Any = None) -> Any:
         text = request.args.get("q", "").strip()
         show_cancelled = request.args.get("cancelados") == "1"
-        results = search.customer_results(db.session, search.find_customers(db.session, text)) if text else []
+        chosen = request.args.get("cliente", "")
+        customer = db.session.get(Customer, int(chosen)) if chosen.isdigit() and len(chosen) < 12 else None
+        if customer is not None:  # from the customer's record: straight to their contracts
+            text = format_document(customer.document)
+            results = search.customer_results(db.session, [customer])
+        else:
+            results = search.customer_results(db.session, search.find_customers(db.session, text)) if text else []
         cities = db.session.scalars(select(City).order_by(City.name).limit(500)).all()
+        sites = db.session.scalars(select(Site).where(Site.active.is_(True)).order_by(Site.name).limit(500)).all()
         return self.render_template(
             "agent/search.html", text=text, results=results, show_cancelled=show_cancelled, cities=cities,
-            title=gettext("Novo atendimento"),
+            sites=sites, title=gettext("Novo atendimento"), quick=quick or {}, quick_error=quick_error or {},
         )
 
     @expose("/cliente", methods=["POST"])
@@ -96,8 +108,9 @@ class AgentView(BaseView):
             db.session.commit()
         except DomainError as error:
             db.session.rollback()
-            flash(error.message, "danger")
-            return redirect(url_for(".search", q=form.get("name", "")))
+            field = QUICK_FIELDS.get(error.field or "", error.field or "name")
+            flash(gettext("Cliente não cadastrado: corrija o campo indicado."), "danger")
+            return self.search(quick=form.to_dict(), quick_error={field: error.message})
         flash(gettext("Cliente %(name)s cadastrado.", name=customer.name), "success")
         return redirect(url_for(".search", q=customer.document))
 

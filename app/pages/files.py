@@ -1,10 +1,9 @@
 """Ticket files (upload and download of attachments) and the printable ticket (HTML page and PDF)."""
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from flask import Response, abort, current_app, flash, jsonify, redirect, request, send_from_directory, url_for
+from flask import Response, abort, current_app, flash, redirect, request, send_from_directory, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext
@@ -18,7 +17,6 @@ from app.models import Ticket
 from app.viewbase import current_user
 
 MB = 1024 * 1024
-UPLOAD_PATH = re.compile(r"^/ticketfile/(\d+)/upload/?$")
 
 
 def _visible_ticket(ticket_id: int) -> Ticket:
@@ -130,30 +128,11 @@ class TicketPrintView(BaseView):
         return response
 
 
-def too_large(error: Exception) -> Any:
-    """A body above MAX_CONTENT_LENGTH: a pt-BR message instead of werkzeug's raw 413 page."""
-    limit_mb = (current_app.config.get("MAX_CONTENT_LENGTH") or 0) // MB
-    message = gettext("O arquivo é grande demais: o limite do servidor é de %(mb)d MB. Nada foi salvo.", mb=limit_mb)
-    if request.path.startswith("/api/"):
-        return jsonify(message=message), 413
-    match = UPLOAD_PATH.match(request.path)
-    if match:
-        flash(message, "danger")
-        return redirect(url_for("TicketFileView.upload", ticket_id=int(match.group(1))))
-    page = (
-        '<!doctype html><html lang="pt-BR"><head><meta charset="utf-8"><title>{title}</title></head>'
-        '<body><h1>{title}</h1><p>{message}</p><p><a href="/">{back}</a></p></body></html>'
-    ).format(title=gettext("Arquivo grande demais"), message=message, back=gettext("Voltar ao início"))
-    return Response(page, status=413, mimetype="text/html")
-
-
 def register(appbuilder: Any) -> None:
-    """Add the file and print views (no menu: they are reached from the ticket) and the 413 handler."""
+    """Add the file and print views (no menu: they are reached from the ticket)."""
     appbuilder.add_view_no_menu(TicketFileView)
     appbuilder.add_view_no_menu(TicketPrintView)
-    app = current_app._get_current_object()  # register() runs inside the app context (init_app)
-    app.register_error_handler(413, too_large)
-    app.jinja_env.globals.setdefault("attachment_limits", upload_limits)
+    current_app.jinja_env.globals.setdefault("attachment_limits", upload_limits)
 
 
 def ticket_url(ticket_id: int, tab: str) -> str:

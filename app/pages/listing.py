@@ -54,6 +54,10 @@ class CriteriaListMixin:
         """Criteria applied when the page is opened without any (e.g. the last 7 days)."""
         return {}
 
+    def new_record_link(self) -> Optional[tuple[str, Any]]:
+        """The "+" of the list: where a new record starts, and its label (None: no button)."""
+        return None
+
     def page_rows(self, query: Any) -> tuple[list, dict]:
         """Load the page's records (eagerly) and any per-row extras, in a fixed number of queries."""
         raise NotImplementedError

@@ -21,7 +21,8 @@ class LookupView(BaseView):
             abort(401)
         from app.domain.search import lookup
 
-        rows = lookup(db.session, kind, request.args.get("q", ""), request.args.get("customer"), user)
+        rows = lookup(db.session, kind, request.args.get("q", ""), request.args.get("customer"), user,
+                      show_cancelled=request.args.get("cancelados") == "1")
         if rows is None:
             abort(404)
         return jsonify(results=[{"id": pk, "text": text} for pk, text in rows])

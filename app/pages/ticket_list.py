@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from flask import flash, redirect, request
+from flask import flash, redirect, request, url_for
 from flask_appbuilder import expose, has_access
 from flask_babel import gettext, ngettext
 from sqlalchemy import case, func, select
@@ -47,6 +47,11 @@ class TicketListMixin(CriteriaListMixin):
 
     def scope(self, user: Any) -> Optional[Any]:
         return ticket_list_scope(user, self.mine)
+
+    def new_record_link(self) -> Optional[tuple[str, Any]]:
+        if not self.appbuilder.sm.has_access("can_search", "AgentView"):
+            return None
+        return url_for("AgentView.search"), gettext("Novo atendimento")
 
     def page_rows(self, query: Any) -> tuple[list, dict]:
         rows = db.session.scalars(query.options(
@@ -109,13 +114,14 @@ class TicketListMixin(CriteriaListMixin):
     @has_access
     def mass_close(self) -> Any:
         ids = self.selected_ids()
-        context = dict(title=gettext("Fechar atendimentos em massa"), reasons=active_options(ClosingReason))
+        context = dict(title=gettext("Fechar atendimentos em massa"), reasons=active_options(ClosingReason),
+                       with_orders=ticket_mass.with_open_service_orders(db.session, ids, self.scope(current_user())))
         if request.form.get("confirm"):
             try:
                 reason = closing_reason_from(db.session, request.form)
                 result = ticket_mass.mass_close(db.session, current_user(), ids,
                                                 request.form.get("closing_description", ""), reason,
-                                                self.scope(current_user()))
+                                                self.scope(current_user()), request.form.get("service_orders"))
             except DomainError as error:
                 db.session.rollback()
                 flash(error.message, "danger")

@@ -34,11 +34,12 @@ def test_agent_opens_works_and_finalizes_a_ticket(visit: Visit, db, users, tmp_p
     visit.page.locator("#contract").locator("xpath=ancestor::tr").locator(".atende-required").wait_for()
     visit.page.screenshot(path=str(visit.folder / "23-subject-requires-contract.png"), full_page=True)
     visit.page.fill("#opening_description", "Cliente sem conexão desde a manhã; luz LOS vermelha na ONU.")
-    visit.submit("#model_form [type=submit]", "24-ticket-saved")
+    text = visit.submit("#model_form [type=submit]", "24-ticket-saved")
     ticket_url = f"/ticketview/edit/{_ticket_id(db, protocol)}"
+    assert visit.page.url.endswith(ticket_url) and f"Atendimento salvo: protocolo {protocol}" in text
 
-    visit.goto(ticket_url + "#messages", "25-messages-tab")
     visit.page.click("a[href='#messages']")
+    visit.page.screenshot(path=str(visit.folder / "25-messages-tab.png"), full_page=True)
     visit.page.fill("#message-form textarea[name=body]", "Orientado a reiniciar a ONU; sem sucesso.")
     text = visit.submit("#message-form [type=submit]", "26-message-added")
     assert "Mensagem registrada" in text
@@ -76,6 +77,7 @@ def _finish(visit: Visit, db, protocol: str, ticket_url: str, reason_id: int, tm
     visit.page.screenshot(path=str(visit.folder / "30-finalize-form.png"), full_page=True)
     visit.page.fill("#closing_description", "Conector da fibra substituído; cliente navegando normalmente.")
     visit.page.select_option("#closing_reason", str(reason_id))
+    visit.page.check("#service-orders-finalize")  # R28: the open OS ends with the ticket
     text = visit.submit("#action-form [type=submit]", "31-finalized")
     assert "Atendimento finalizado" in text and "Resolvido" in text
 

@@ -7,6 +7,7 @@ not hide the rest of the flow. Screenshots go to test-artifacts/screenshots/.
 from __future__ import annotations
 
 import re
+from urllib.parse import urlparse
 from pathlib import Path
 from typing import Any
 
@@ -120,33 +121,49 @@ def test_admin_navigates_in_ptbr(visit, db, users):
     visit.assert_ptbr()
 
 
-def test_start_site_ticket_shows_protocol(visit):
+def test_start_site_ticket_from_the_search(visit, db):
+    from app.models import Site
+
+    db.session.add(Site(name="POP Vila Mariana", kind="pop", active=True))
+    db.session.commit()
     visit.login()
-    text = visit.goto("/ticketview/add", "07-ticket-start")
-    assert "Iniciar atendimento" in text
-    visit.page.select_option("select#type", "site")
-    text = visit.submit("#start-ticket [type=submit]", "08-ticket-edit-site")
+    visit.goto("/atendimento/", "07-ticket-start")
+    visit.page.click("a[href='#site-ticket-body']")
+    visit.page.select_option("#start-site-ticket select#site", label="POP Vila Mariana")
+    text = visit.submit("#start-site-ticket [type=submit]", "08-ticket-edit-site")
     assert re.search(r"/ticketview/edit/\d+", visit.page.url), visit.page.url
     assert re.search(r"protocolo \d{14}", text), text[:800]
+    assert visit.page.input_value("select#type") == "site"
+    assert visit.page.locator("select#site option[selected]").inner_text().strip() == "POP Vila Mariana"
     visit.assert_ptbr()
 
 
-def test_start_customer_ticket_with_lookup(visit, db):
+def test_every_new_ticket_entry_point_leads_to_the_one_flow(visit, db):
+    """Home, menu, the customer's record, the "+" of the ticket list and F2: all open the search (seed 000)."""
     from tests import factories
 
     customer = factories.customer(db.session, name="Maria Aparecida da Silva")
     contract = factories.contract(db.session, customer, login="maria.silva")
     db.session.commit()
-    visit.login()
-    visit.goto("/ticketview/add", "09-ticket-start")
-    visit.pick("customer", "Maria Apa", "Maria Aparecida")
-    assert visit.page.input_value("select#customer") == str(customer.id)
-    label = visit.pick("contract", contract.number, contract.number)
-    assert visit.page.input_value("select#contract") == str(contract.id)
-    visit.page.screenshot(path=str(visit.folder / "10-ticket-start-lookup.png"), full_page=True)
-    if re.search(r"\b(active|suspended|cancelled)\b", label):
-        visit.problems.append(f"10-ticket-start-lookup: sugestão de contrato com status cru: {label!r}")
-    text = visit.submit("#start-ticket [type=submit]", "11-ticket-edit-customer")
+    visit.login("atendente")
+    entries = [
+        ("/", "a.btn[href='/atendimento/']", "09-inicio"),
+        ("/ticketview/list/", "#list-new-record", "10-lista-mais"),
+        ("/ticketview/list/", ".navbar a[href='/atendimento/']", "11-menu"),
+    ]
+    for url, selector, shot in entries:
+        visit.goto(url, shot)
+        if selector.startswith(".navbar"):
+            visit.page.click(".navbar a.dropdown-toggle:has-text('Atendimento')")
+        visit.submit(selector, f"{shot}-busca")
+        assert urlparse(visit.page.url).path == "/atendimento/", (shot, visit.page.url)
+    visit.goto("/ticketview/add", "12-endereco-antigo")
+    assert urlparse(visit.page.url).path == "/atendimento/"
+    visit.goto(f"/customerview/show/{customer.id}", "13-ficha-do-cliente")
+    text = visit.submit("#customer-new-ticket", "14-ficha-novo-atendimento")
+    assert "Maria Aparecida da Silva" in text and contract.number in text
+    text = visit.submit(f".atende-open-ticket:has(input[name=contract][value='{contract.id}']) button",
+                        "15-atendimento-da-ficha")
     assert re.search(r"protocolo \d{14}", text), text[:800]
-    assert "Maria Aparecida da Silva" in visit.page.content()
+    assert visit.page.locator("#contract option[selected]").inner_text().startswith(contract.number)
     visit.assert_ptbr()

@@ -10,7 +10,9 @@
       monthsShort: ['Jan', 'Fev', 'Mar', 'Abr', 'Mai', 'Jun', 'Jul', 'Ago', 'Set', 'Out', 'Nov', 'Dez'],
       today: 'Hoje', clear: 'Limpar', format: 'dd/mm/yyyy', titleFormat: 'MM yyyy', weekStart: 0
     };
-    $('.atende_date').datepicker({format: 'dd/mm/yyyy', language: 'pt-BR', autoclose: true});
+    // the picker re-reads what is typed or pasted (it only listens to keys), so a pasted date is kept on blur
+    $('.atende_date').datepicker({format: 'dd/mm/yyyy', language: 'pt-BR', autoclose: true})
+      .on('input', function () { $(this).datepicker('update'); });
     $('.atende_datetime').each(function () {
       var input = $(this);
       input.datepicker({format: 'dd/mm/yyyy', language: 'pt-BR', autoclose: true, forceParse: false})
@@ -46,6 +48,7 @@
           var query = {q: params.term};
           var customer = $('#customer').val();
           if (customer && select.attr('id') !== 'customer') { query.customer = customer; }
+          if ($('input[data-for="' + select.attr('id') + '"]').is(':checked')) { query.cancelados = '1'; }
           return query;
         },
         processResults: function (data) { return {results: data.results}; }
@@ -111,4 +114,91 @@
       });
     }, 300);
   });
+})(jQuery);
+
+// Tabs: a page opens on its first tab, or on the one its address names (#messages after a message).
+(function ($) {
+  var hash = window.location.hash;
+  if (hash && /^#[\w-]+$/.test(hash)) {
+    $('.nav-tabs a[data-toggle="tab"][href="' + hash + '"]').tab('show');
+  }
+})(jQuery);
+
+// A list reached after Salvar highlights the saved row (?salvo=<id>).
+(function ($) {
+  var saved = new URLSearchParams(window.location.search).get('salvo');
+  if (!saved || !/^\d+$/.test(saved)) { return; }
+  var link = $('table a[href$="/show/' + saved + '"], table a[href$="/edit/' + saved + '"]').first();
+  var row = link.closest('tr');
+  if (row.length) {
+    row.addClass('success atende-saved').attr('id', 'saved-row');
+    row[0].scrollIntoView({block: 'center'});
+  }
+})(jQuery);
+
+// F2 anywhere in the back office: "Novo atendimento" (the agent's search).
+(function () {
+  var url = document.body.getAttribute('data-new-ticket-url');
+  if (!url) { return; }
+  document.addEventListener('keydown', function (event) {
+    if (event.key === 'F2' && !event.altKey && !event.ctrlKey && !event.metaKey) {
+      event.preventDefault();
+      window.location.href = url;
+    }
+  });
+})();
+
+// A draft saves itself while the agent types (debounced) and when the page is left (R2).
+(function ($) {
+  var form = document.getElementById('model_form');
+  var url = form && form.getAttribute('data-autosave-url');
+  if (!url) { return; }
+  var status = $('#autosave-status');
+  var timer = null, inFlight = null, dirty = false, submitting = false;
+  function payload() { return new FormData(form); }
+  function save() {
+    timer = null;
+    if (!dirty || inFlight) { return inFlight; }
+    dirty = false;
+    status.text('Salvando rascunho…');
+    inFlight = fetch(url, {method: 'POST', body: payload(), credentials: 'same-origin',
+                           headers: {'X-Requested-With': 'XMLHttpRequest'}})
+      .then(function (response) {
+        return response.json().then(function (body) { return {ok: response.ok, body: body}; });
+      })
+      .then(function (result) {
+        if (result.ok) {
+          $('#expected_version').val(result.body.version);
+          status.text(result.body.message);
+        } else {
+          status.text(result.body.message || 'Rascunho não salvo.');
+        }
+      })
+      .catch(function () { dirty = true; status.text('Rascunho não salvo: sem conexão com o servidor.'); })
+      .then(function () { inFlight = null; if (dirty && !submitting) { schedule(); } });
+    return inFlight;
+  }
+  function schedule() { clearTimeout(timer); timer = setTimeout(save, 1200); }
+  function changed() { dirty = true; schedule(); }
+  $(form).on('input change', ':input', changed);
+  form.addEventListener('submit', function (event) {
+    if (submitting) { return; }
+    clearTimeout(timer);
+    if (inFlight) {
+      event.preventDefault();
+      inFlight.then(function () { submitting = true; form.submit(); });
+      return;
+    }
+    submitting = true;
+  });
+  function leave() {
+    if (dirty && !submitting && navigator.sendBeacon) {
+      dirty = false;
+      clearTimeout(timer);
+      navigator.sendBeacon(url, payload());
+    }
+  }
+  window.addEventListener('pagehide', leave);
+  document.addEventListener('visibilitychange', function () { if (document.visibilityState === 'hidden') { leave(); } });
+  if (form.getAttribute('data-refused')) { changed(); }
 })(jQuery);
