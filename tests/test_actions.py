@@ -9,7 +9,8 @@ import pytest
 import sqlalchemy as sa
 
 from tests import factories
-from tests.test_rules import load_ticket, page, session, snapshot, ticket_form, user
+from tests.support import session, user
+from tests.test_rules import load_ticket, page, snapshot, ticket_form
 
 
 def make(app: Any, **kw: Any) -> int:

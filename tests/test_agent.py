@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import html
-import re
 from typing import Any
 
 import sqlalchemy as sa
 
 from tests import factories
-from tests.test_rules import load_ticket, session, ticket_form, user
+from tests.support import session, user
+from tests.test_rules import load_ticket, ticket_form
 
 
 def text(response: Any) -> str:

@@ -11,7 +11,8 @@ import sqlalchemy as sa
 
 from tests import factories
 from tests.test_actions import DOORS, act, make, resolved
-from tests.test_rules import load_ticket, page, session, snapshot, ticket_form, user
+from tests.support import session, user
+from tests.test_rules import load_ticket, page, snapshot, ticket_form
 
 FROZEN = "Atendimento cancelado não aceita alterações."
 NOT_OPEN = {

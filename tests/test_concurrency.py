@@ -3,25 +3,14 @@ from __future__ import annotations
 
 import html
 import re
-from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 import sqlalchemy as sa
 
+from tests.support import session
 from tests import factories
 
 STALE = "foi alterado por outro usuário"
-
-
-@contextmanager
-def session(app: Any) -> Iterator[Any]:
-    from app.extensions import db
-
-    with app.app_context():
-        try:
-            yield db.session
-        finally:
-            db.session.remove()
 
 
 def _ticket(app: Any) -> dict[str, Any]:

@@ -7,7 +7,6 @@ import os
 import re
 import time
 import tracemalloc
-from contextlib import contextmanager
 from typing import Any, Iterator
 
 import openpyxl
@@ -16,6 +15,7 @@ import sqlalchemy as sa
 
 from app.domain.errors import NotAllowed
 from app.domain.exports import ExportColumn, ExportData, register_source, write_pdf, write_xlsx
+from tests.support import session
 from tests import factories
 
 SOURCE = "teste"
@@ -50,17 +50,6 @@ def _builder(session: Any, user: Any, args: dict[str, list[str]]) -> ExportData:
 
 
 register_source(SOURCE, _builder)
-
-
-@contextmanager
-def session(app: Any) -> Iterator[Any]:
-    from app.extensions import db
-
-    with app.app_context():
-        try:
-            yield db.session
-        finally:
-            db.session.remove()
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from wtforms import BooleanField
 
 from tests import factories
-from tests.test_rules import session, user
+from tests.support import session, user
 
 
 def _location(response) -> tuple[str, dict]:

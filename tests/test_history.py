@@ -3,24 +3,13 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
+from tests.support import session
 from tests import factories
-
-
-@contextmanager
-def session(app: Any) -> Iterator[Any]:
-    from app.extensions import db
-
-    with app.app_context():
-        try:
-            yield db.session
-        finally:
-            db.session.remove()
 
 
 def _user_id(s: Any, username: str) -> int:

@@ -10,14 +10,14 @@ from __future__ import annotations
 import re
 import sys
 from collections import deque
-from contextlib import contextmanager
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import urldefrag, urlsplit
 
 import pytest
 
+from tests.support import session
 from tests import factories
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -124,18 +124,6 @@ def crawl(client: Any) -> dict[str, VisibleText]:
                 seen.add(path)
                 queue.append(path)
     return pages
-
-
-@contextmanager
-def session(app: Any) -> Iterator[Any]:
-    """A session outside any request: the app context is gone before the crawl (no g.user leak)."""
-    from app.extensions import db
-
-    with app.app_context():
-        try:
-            yield db.session
-        finally:
-            db.session.remove()
 
 
 @pytest.fixture

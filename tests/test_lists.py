@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from tests import factories
-from tests.test_rules import session, user
+from tests.support import session, user
 
 
 def test_my_tickets_lists_only_where_i_am_assignee(app, login, users):

@@ -1,7 +1,6 @@
 """Every page each role can reach renders without a server error."""
 from __future__ import annotations
 
-import re
 
 import pytest
 

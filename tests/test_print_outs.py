@@ -6,9 +6,9 @@ import datetime as dt
 import html.parser
 import io
 import re
-from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
+from tests.support import session
 from tests import factories
 from tests.conftest import PASSWORD
 
@@ -23,17 +23,6 @@ FIRST = ["Maria Aparecida", "José Carlos", "Ana Beatriz", "Francisco de Assis",
          "João Batista", "Luíza Helena", "Sebastião Raimundo", "Raimunda Nonata", "Paulo Roberto"]
 LAST = ["dos Santos", "Oliveira", "de Albuquerque", "Cavalcanti", "Nascimento", "Pereira Lima", "Guimarães",
         "Figueiredo", "Magalhães", "Vasconcelos", "Bittencourt", "Carvalho"]
-
-
-@contextmanager
-def session(app: Any) -> Iterator[Any]:
-    from app.extensions import db
-
-    with app.app_context():
-        try:
-            yield db.session
-        finally:
-            db.session.remove()
 
 
 def long_name(n: int) -> str:

@@ -3,25 +3,14 @@ from __future__ import annotations
 
 import re
 import threading
-from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
+from tests.support import session
 from tests import factories
 from tests.conftest import PASSWORD
-
-
-@contextmanager
-def session(app: Any) -> Iterator[Any]:
-    from app.extensions import db
-
-    with app.app_context():
-        try:
-            yield db.session
-        finally:
-            db.session.remove()
 
 
 def _ticket_body(app: Any) -> dict[str, Any]:

@@ -1,28 +1,17 @@
 """What each role may reach (roles table of PRODUCT.md)."""
 from __future__ import annotations
 
-from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
+from tests.support import session
 from tests import factories
 
 CONFIGURATION_LISTS = ["/subjectview/list/", "/channelview/list/", "/generalparametersview/list/",
                        "/ticketstatusview/list/"]
 SECURITY_PAGES = ["/users/list/", "/roles/list/"]
-
-
-@contextmanager
-def session(app: Any) -> Iterator[Any]:
-    from app.extensions import db
-
-    with app.app_context():
-        try:
-            yield db.session
-        finally:
-            db.session.remove()
 
 
 def _find(username: str) -> Any:

@@ -6,28 +6,16 @@ and leaves the database exactly as it was.
 from __future__ import annotations
 
 import html
-from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
+from tests.support import session, user
 from tests import factories
 
 WATCHED = ["ticket", "ticket_event", "ticket_assignee", "service_order", "customer", "contract",
            "protocol_sequence", "ticket_message"]
-
-
-@contextmanager
-def session(app: Any) -> Iterator[Any]:
-    """A database session outside any request (never shared with the test client)."""
-    from app.extensions import db
-
-    with app.app_context():
-        try:
-            yield db.session
-        finally:
-            db.session.remove()
 
 
 def snapshot(app: Any) -> dict[str, list]:
@@ -37,12 +25,6 @@ def snapshot(app: Any) -> dict[str, list]:
 
 def page(response: Any) -> str:
     return html.unescape(response.get_data(as_text=True))
-
-
-def user(s: Any, username: str) -> Any:
-    from app.extensions import appbuilder
-
-    return appbuilder.sm.find_user(username=username)
 
 
 def ticket_form(t: Any, **changes: Any) -> dict[str, Any]:

@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests import factories
-from tests.test_rules import session, user
+from tests.support import session, user
 
 
 @pytest.fixture

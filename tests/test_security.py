@@ -5,28 +5,17 @@ import os
 import subprocess
 import sys
 import tempfile
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
+from tests.support import session
 from tests import factories
 
 ROOT = Path(__file__).resolve().parent.parent
 WATCHED = ["ticket", "ticket_event", "service_order", "customer", "contract", "subject", "ticket_message"]
-
-
-@contextmanager
-def session(app: Any) -> Iterator[Any]:
-    from app.extensions import db
-
-    with app.app_context():
-        try:
-            yield db.session
-        finally:
-            db.session.remove()
 
 
 def snapshot(app: Any) -> dict[str, list]:

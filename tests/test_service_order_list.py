@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy import select
 
 from tests import factories
-from tests.test_rules import session, user
+from tests.support import session, user
 
 DAY = dt.timedelta(days=1)
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import event, select
 
-from tests.test_rules import session, user
+from tests.support import session, user
 from tests.test_service_order_list import _events, _order, _row, dataset, orders  # noqa: F401 (fixtures)
 
 OPEN = "status=open,scheduled,in_progress"
@@ -98,7 +98,7 @@ def test_page_reads_rows_in_a_fixed_number_of_queries(app, login, dataset):
     statements("/serviceorderview/list/?date_field=opened")  # warm-up
     few = statements(f"/serviceorderview/list/?technician={dataset['tech']}")
     with session(app) as s:
-        from app.models import ServiceOrder, Ticket
+        from app.models import Ticket
 
         tickets = list(s.scalars(select(Ticket)))
         for index in range(15):

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from tests import factories
-from tests.test_rules import session, user
+from tests.support import session, user
 from tests.test_service_order_list import _order, _row
 
 DAY = dt.timedelta(days=1)

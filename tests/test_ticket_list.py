@@ -20,10 +20,9 @@ from app.models import (
     ServiceOrderType,
     Ticket,
     TicketEvent,
-    TicketStatus,
 )
 from tests import factories
-from tests.test_rules import session, user
+from tests.support import session, user
 
 
 def protocols_on(page: str) -> list[str]:

@@ -1,7 +1,6 @@
 """The service-order list page (OS) and its mass actions; rules live in app.domain.service_orders."""
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any, Optional
 
 from flask import flash, redirect, request
@@ -14,6 +13,7 @@ from sqlalchemy.orm import joinedload
 
 from app.domain import service_orders
 from app.domain.access import service_order_condition
+from app.domain.clock import parse_local
 from app.domain.errors import DomainError, ValidationError
 from app.domain.labels import choice_label
 from app.domain.mass import MassResult
@@ -24,7 +24,6 @@ from app.security import ROLE_TECHNICIAN
 from app.viewbase import current_user
 
 PREVIEW_LIMIT = 50
-DATETIME_FORMATS = ("%d/%m/%Y %H:%M", "%d/%m/%Y")
 
 MASS_ASSIGN = MassAction("mass_assign", _l("Atribuir técnico"), "fa-user-cog")
 MASS_RESCHEDULE = MassAction("mass_reschedule", _l("Reagendar"), "fa-calendar-alt")
@@ -156,8 +155,8 @@ class ServiceOrderListMixin(CriteriaListMixin):
         ids = self.selected_ids()
 
         def run() -> Any:
-            start = _datetime(request.form.get("scheduled_start", ""), "scheduled_start", _l("Início agendado"))
-            end = _datetime(request.form.get("scheduled_end", ""), "scheduled_end", _l("Fim agendado"))
+            start = parse_local(request.form.get("scheduled_start", ""), "scheduled_start", _l("Início agendado"))
+            end = parse_local(request.form.get("scheduled_end", ""), "scheduled_end", _l("Fim agendado"))
             result = self._within_view(lambda chosen: service_orders.mass_reschedule(
                 db.session, current_user(), chosen, start, end), ids)
             return self._finish(result, ngettext("%(num)d OS reagendada", "%(num)d OS reagendadas", len(result.done)))
@@ -197,14 +196,3 @@ def _technician(form: Any) -> Optional[User]:
         raise ValidationError(gettext("Técnico não encontrado."), "technician")
     return technician  # whether it may take an OS is the domain's rule, checked on each OS
 
-
-def _datetime(raw: str, field: str, label: Any) -> Optional[dt.datetime]:
-    raw = raw.strip()
-    if not raw:
-        return None
-    for pattern in DATETIME_FORMATS:
-        try:
-            return dt.datetime.strptime(raw, pattern)
-        except ValueError:
-            continue
-    raise ValidationError(gettext("%(field)s inválido: use dd/mm/aaaa hh:mm.", field=label), field)

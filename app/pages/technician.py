@@ -11,14 +11,14 @@ from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext, lazy_gettext as _l
 
 from app.domain import service_orders
+from app.domain.clock import parse_local
 from app.domain.documents import digits, format_phone
-from app.domain.errors import DomainError, ValidationError
+from app.domain.errors import DomainError
 from app.extensions import db
 from app.models import ServiceOrder
 from app.security import ROLE_TECHNICIAN, role_names
 from app.viewbase import current_user
 
-DATETIME_FORMATS = ("%d/%m/%Y %H:%M", "%Y-%m-%dT%H:%M")
 ORDER = "/os/<int(max=2147483647):order_id>"  # ids past the column's range are a 404, not a database error
 SECTION_TITLES = {
     "in_progress": _l("Em execução"),
@@ -40,17 +40,6 @@ def tel_uri(number: str) -> str:
 def map_url(address: str) -> str:
     return "https://www.google.com/maps/search/?api=1&query=" + quote(address)
 
-
-def _moment(raw: Optional[str], field: str, label: Any) -> Optional[dt.datetime]:
-    raw = (raw or "").strip()
-    if not raw:
-        return None
-    for pattern in DATETIME_FORMATS:
-        try:
-            return dt.datetime.strptime(raw, pattern)
-        except ValueError:
-            continue
-    raise ValidationError(gettext("%(field)s inválido: use dd/mm/aaaa hh:mm.", field=label), field)
 
 
 class TechnicianView(BaseView):
@@ -127,8 +116,8 @@ class TechnicianView(BaseView):
         error = None
         if request.method == "POST":
             try:
-                start = _moment(form["scheduled_start"], "scheduled_start", _l("Novo início"))
-                end = _moment(form["scheduled_end"], "scheduled_end", _l("Novo fim"))
+                start = parse_local(form["scheduled_start"], "scheduled_start", _l("Novo início"))
+                end = parse_local(form["scheduled_end"], "scheduled_end", _l("Novo fim"))
                 service_orders.reschedule_service_order(db.session, order, current_user(), start, end, form["reason"])
                 db.session.commit()
                 flash(gettext("OS %(id)s reagendada para %(window)s.", id=order_id,

@@ -3,8 +3,6 @@ mass delete of drafts and non-drafts, XLSX and PDF exports of the filtered list 
 from __future__ import annotations
 
 import datetime as dt
-import io
-import re
 
 from tests.e2e.test_browser import Visit, visit  # noqa: F401  (fixture)
 
