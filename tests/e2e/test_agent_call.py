@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from tests.e2e.test_browser import Visit, visit  # noqa: F401  (fixture)
 
 
@@ -34,7 +36,8 @@ def _start_from_search(visit: Visit, document: str, contract_id: int, shot: str)
     return protocol, visit.page.url
 
 
-def test_agent_call_refusal_keeps_input_save_stays_and_draft_keeps_text(visit: Visit, db, users):
+@pytest.mark.parametrize("role", ["atendente", "gestor"])
+def test_agent_call_refusal_keeps_input_save_stays_and_draft_keeps_text(visit: Visit, db, users, role):
     from app.models import Channel
     from tests import factories
 
@@ -49,7 +52,8 @@ def test_agent_call_refusal_keeps_input_save_stays_and_draft_keeps_text(visit: V
     ids = {"contract": contract.id, "cancelled": cancelled.id, "subject": subject.id, "phone": phone.id,
            "old": old.id}
 
-    visit.login("atendente")
+    visit.suffix = "" if role == "atendente" else f"-{role}"
+    visit.login(role)
     # a tab chosen on another ticket must not be where a new ticket opens
     visit.goto(f"/ticketview/edit/{ids['old']}", "60-outro-atendimento")
     visit.page.click("a[href='#history']")

@@ -30,6 +30,7 @@ class Visit:
         self.page = page
         self.folder = folder
         self.problems: list[str] = []
+        self.suffix = ""  # tells apart the screenshots of one test run for several roles
 
     def check(self, response: Any, name: str) -> str:
         page = self.page
@@ -38,7 +39,7 @@ class Visit:
         html = page.content()
         for marker in ("Traceback", "Internal Server Error"):
             assert marker not in html, (name, marker)
-        page.screenshot(path=str(self.folder / f"{name}.png"), full_page=True)
+        page.screenshot(path=str(self.folder / f"{name}{self.suffix}.png"), full_page=True)
         lang = page.get_attribute("html", "lang") or ""
         if not lang.lower().startswith("pt"):
             self.problems.append(f"{name}: <html lang={lang!r}> (esperado pt-BR)")

@@ -1,6 +1,8 @@
 """Ticket actions in a browser: the workspace offers only what applies; finalizing with an open OS asks about it."""
 from __future__ import annotations
 
+import pytest
+
 from tests.e2e.test_browser import Visit, visit  # noqa: F401  (fixture)
 
 
@@ -8,7 +10,8 @@ def _action_buttons(visit: Visit) -> list[str]:
     return visit.page.eval_on_selector_all("#ticket-actions a[id^=action-]", "els => els.map(e => e.id)")
 
 
-def test_agent_sees_only_what_applies_and_decides_about_open_orders(visit: Visit, db, users):
+@pytest.mark.parametrize("role", ["atendente", "gestor"])
+def test_agent_sees_only_what_applies_and_decides_about_open_orders(visit: Visit, db, users, role):
     from app.domain import actions, tickets
     from app.domain.service_orders import create_service_order
     from app.models import ServiceOrder, Ticket, TicketEvent
@@ -25,7 +28,8 @@ def test_agent_sees_only_what_applies_and_decides_about_open_orders(visit: Visit
     db.session.commit()
     cancelled_id, draft_id, working_id, order_id = cancelled.id, draft.id, working.id, order.id
 
-    visit.login("atendente")
+    visit.suffix = "" if role == "atendente" else f"-{role}"
+    visit.login(role)
     visit.goto(f"/ticketview/edit/{cancelled_id}", "acoes-01-cancelado-sem-acoes")
     assert _action_buttons(visit) == [] and visit.page.locator("#ticket-actions").count() == 0
     assert visit.page.get_by_role("button", name="Salvar").count() == 0, "Salvar hidden by ws.actions['save']"
@@ -42,7 +46,7 @@ def test_agent_sees_only_what_applies_and_decides_about_open_orders(visit: Visit
     assert str(order_id) in question and "Tecnico Teste" in question and "O que fazer com elas?" in question
     visit.page.fill("#closing_description", "ONU trocada na visita; cliente navegando.")
     visit.page.check("#service-orders-finalize")
-    visit.page.screenshot(path=str(visit.folder / "acoes-05-finalizar-as-os.png"), full_page=True)
+    visit.page.screenshot(path=str(visit.folder / f"acoes-05-finalizar-as-os{visit.suffix}.png"), full_page=True)
     text = visit.submit("#action-form [type=submit]", "acoes-06-finalizado-no-workspace")
     assert visit.page.url.endswith(f"/ticketview/edit/{working_id}"), visit.page.url
     assert "Atendimento finalizado." in text
