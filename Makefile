@@ -41,12 +41,13 @@ instance/secret_key:
 	mkdir -p instance
 	umask 077 && $(BIN)/python -c "import secrets; print(secrets.token_hex(32))" > instance/secret_key
 
+# the demo is served over plain HTTP on 127.0.0.1: its session cookie cannot be Secure (README, SESSION_COOKIE_SECURE)
 run: install instance/secret_key
 	$(WITH_KEY) $(BIN)/flask --app run db upgrade
 	$(WITH_KEY) $(BIN)/flask --app run init
 	$(WITH_KEY) $(BIN)/flask --app run seed-demo
 	@echo "Atende em http://127.0.0.1:$(PORT)/"
-	$(WITH_KEY) exec $(BIN)/gunicorn --workers $(WORKERS) --worker-class sync \
+	$(WITH_KEY) SESSION_COOKIE_SECURE=$${SESSION_COOKIE_SECURE:-0} exec $(BIN)/gunicorn --workers $(WORKERS) --worker-class sync \
 		--bind 127.0.0.1:$(PORT) --access-logfile - run:app
 
 test: install-dev check-translations

@@ -39,12 +39,14 @@ AUTH_RATE_LIMITED = True
 RATELIMIT_ENABLED = _flag("RATELIMIT_ENABLED", "1")
 AUTH_RATE_LIMIT = "20 per 1 minute"
 RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
-FAB_PASSWORD_COMPLEXITY_ENABLED = False
+FAB_PASSWORD_COMPLEXITY_ENABLED = True  # validator: app.domain.accounts.check_password (app.security_views)
 
 FAB_CREATE_DB = False
 FAB_UPDATE_PERMS = False
 FAB_ADD_SECURITY_API = False
 FAB_API_SWAGGER_UI = True
+FAB_ADD_OPENAPI_VIEWS = False  # app.api_contract serves the corrected spec and the Swagger UI
+FAB_ADD_MENU_API = False  # the UI renders its menu on the server; no /api/v1/menu/
 FAB_API_MAX_PAGE_SIZE = 100
 FAB_SECURITY_MANAGER_CLASS = "app.security_views.AtendeSecurityManager"
 FAB_INDEX_VIEW = "app.pages.home.HomeView"
@@ -64,6 +66,7 @@ JOBS_IN_PROCESS_WORKER = _flag("JOBS_IN_PROCESS_WORKER", "1")
 EXPORT_FOLDER = os.environ.get("EXPORT_FOLDER", os.path.join(BASE_DIR, "instance", "exports"))
 EXPORT_SYNC_MAX_ROWS = int(os.environ.get("EXPORT_SYNC_MAX_ROWS", "2000"))
 EXPORT_KEEP_DAYS = int(os.environ.get("EXPORT_KEEP_DAYS", "7"))
+MASS_SYNC_MAX = int(os.environ.get("MASS_SYNC_MAX", "50"))  # larger mass actions run as background jobs
 
 # Dashboards are computed at most once a minute per scope and period; the cache is shared by the web
 # workers through files in instance/ (no server needed); production may use CACHE_TYPE=RedisCache.
@@ -73,8 +76,33 @@ CACHE_REDIS_URL = os.environ.get("CACHE_REDIS_URL", "redis://127.0.0.1:6379/0")
 CACHE_DEFAULT_TIMEOUT = 300
 DASHBOARD_CACHE_SECONDS = int(os.environ.get("DASHBOARD_CACHE_SECONDS", "60"))
 
+# Cookies are Secure outside development and tests; SESSION_COOKIE_SECURE=0 only for the local demo over plain
+# HTTP on 127.0.0.1 (`make run`).
+SESSION_COOKIE_SECURE = _flag("SESSION_COOKIE_SECURE", "1") and not (DEBUG or TESTING)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+REMEMBER_COOKIE_HTTPONLY = True
+REMEMBER_COOKIE_SAMESITE = "Lax"
+
+# HTTP security headers (flask-talisman, app.init_headers). FORCE_HTTPS=1 in production behind TLS: http is
+# redirected to https and HSTS is sent. Scripts run only from the application's files or with the page's nonce;
+# styles keep 'unsafe-inline' because FAB's templates and widgets carry style="" attributes.
+FORCE_HTTPS = _flag("FORCE_HTTPS")
+PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0"))  # reverse proxies in front (nginx: 1): trust X-Forwarded-For/Proto
+CONTENT_SECURITY_POLICY = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self' 'unsafe-inline'",
+    "img-src": "'self' data:",
+    "font-src": "'self' data:",
+    "connect-src": "'self'",
+    "object-src": "'none'",
+    "base-uri": "'self'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+}
+REFERRER_POLICY = "same-origin"
 JWT_ACCESS_TOKEN_EXPIRES = 3600
 
 from app.security import ROLES as FAB_ROLES  # noqa: E402

@@ -20,6 +20,7 @@ def create_app(config_object: str = "config", **overrides: object) -> Flask:
     app.config.from_object(config_object)
     app.config.update(overrides)
     init_secret_key(app)
+    init_headers(app)
     init_extensions(app)
     init_appbuilder(app)
     init_jobs(app)
@@ -43,6 +44,29 @@ def init_secret_key(app: Flask) -> None:
     raise RuntimeError(
         "SECRET_KEY ausente ou curta: defina SECRET_KEY com pelo menos 32 bytes "
         "(por exemplo: python -c 'import secrets; print(secrets.token_hex(32))')."
+    )
+
+
+def init_headers(app: Flask) -> None:
+    """CSP with a nonce per page, no framing, nosniff, Referrer-Policy; https and HSTS when FORCE_HTTPS (first hook).
+
+    Behind PROXY_COUNT reverse proxies the client's address and scheme come from their X-Forwarded-* headers (the
+    login throttling counts per address).
+    """
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    from app.extensions import talisman
+
+    proxies = int(app.config.get("PROXY_COUNT") or 0)
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
+    https = bool(app.config.get("FORCE_HTTPS"))
+    talisman.init_app(
+        app, force_https=https, strict_transport_security=https, frame_options="DENY",
+        content_security_policy=app.config["CONTENT_SECURITY_POLICY"], content_security_policy_nonce_in=["script-src"],
+        referrer_policy=app.config["REFERRER_POLICY"], session_cookie_secure=app.config["SESSION_COOKIE_SECURE"],
+        session_cookie_samesite=app.config["SESSION_COOKIE_SAMESITE"],
+        permissions_policy={"camera": "()", "microphone": "()", "geolocation": "()"},
     )
 
 
@@ -71,11 +95,12 @@ def init_appbuilder(app: Flask) -> None:
 
     with app.app_context():
         appbuilder.init_app(app, db.session)
-        from app import api, pages, views
+        from app import api, api_contract, pages, views
 
         views.register(appbuilder)
         pages.register(appbuilder)
         api.register(appbuilder)
+        api_contract.register(appbuilder)
         exempt_api_from_csrf(appbuilder)
     init_jwt(app)
 

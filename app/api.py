@@ -3,16 +3,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import g, request
+from flask import request, url_for
 from flask_appbuilder.api import expose, protect, safe
 from flask_appbuilder.security.decorators import permission_name
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import inspect as sa_inspect
 
-from app.domain import customers, service_orders, tickets
-from app.domain.access import ServiceOrderScopeFilter, TicketScopeFilter, check_can_open_for
-from app.domain.errors import ValidationError
+from app.domain import access, customers, service_orders, tickets
+from app.domain.access import SCOPE, check_can_open_for
+from app.domain.errors import NotAllowed, ValidationError
 from app.extensions import db
 from app.models import (
+    Attachment,
     Channel,
     Contract,
     Customer,
@@ -21,9 +23,10 @@ from app.models import (
     Subject,
     Ticket,
     TicketEvent,
+    TicketMessage,
     TicketStatus,
 )
-from app.apibase import AtendeApi
+from app.apibase import AtendeApi, api_response
 from app.viewbase import AtendeInterface as Interface, current_user
 
 TICKET_FIELDS = [
@@ -41,7 +44,41 @@ TICKET_READ = [
 ]
 
 
-class TicketApi(AtendeApi):
+class ScopedApi(AtendeApi):
+    """A resource that lists, shows and looks up only what the caller may see (app.domain.access).
+
+    ``base_filters`` scope its rows; every relation's list in ``_info`` (add/edit_query_rel_fields) is scoped
+    the same way; a customer's answers lose ``customer_hidden`` keys and any other person (``public_data``).
+    """
+
+    base_filters = SCOPE
+    customer_hidden: tuple[str, ...] = ()
+
+    def __init__(self) -> None:
+        relations = {name: SCOPE for name in sa_inspect(self.datamodel.obj).relationships.keys()}
+        self.add_query_rel_fields = {**relations, **(self.add_query_rel_fields or {})}
+        self.edit_query_rel_fields = {**relations, **(self.edit_query_rel_fields or {})}
+        super().__init__()
+
+    def response(self, code: int, **kwargs: Any) -> Any:  # type: ignore[override]
+        user = current_user()
+        if "result" in kwargs and access.acts_as_customer(user):
+            kwargs["result"] = access.public_data(kwargs["result"], user, self.customer_hidden)
+        return api_response(code, **kwargs)
+
+
+def _by_id(model: type, body: dict, key: str, refused: Any) -> Any:
+    """The record a customer's body names by id; an unknown id is refused like one that is not theirs."""
+    value = body.get(key)
+    if value is None:
+        return None
+    found = db.session.get(model, value) if access.valid_id(value) else None
+    if found is None:
+        raise access.NotForCustomers(refused, key)
+    return found
+
+
+class TicketApi(ScopedApi):
     resource_name = "ticket"
     datamodel = Interface(Ticket)
     list_columns = ["id", "protocol", "type", "customer.id", "customer.name", "subject.id", "subject.name",
@@ -52,13 +89,40 @@ class TicketApi(AtendeApi):
     order_columns = ["id", "protocol", "opened_at", "due_at", "closed_at"]
     search_columns = ["protocol", "customer", "status", "subject", "is_draft", "opened_at"]
     base_order = ("id", "desc")
-    base_filters = [["id", TicketScopeFilter, None]]
+    customer_hidden = access.STAFF_ONLY_TICKET_DATA
     rules_delete = staticmethod(lambda item: tickets.delete_ticket(db.session, item))
+    # the version named in If-Match or "version" is checked by AtendeApi for every versioned model (R29)
+    rules_update = staticmethod(lambda item: tickets.update_ticket(db.session, item, current_user()))
 
     @staticmethod
     def rules_add(item: Any) -> None:
         check_can_open_for(db.session, current_user(), item)
         tickets.create_ticket(db.session, item, current_user())
+
+    def post_headless(self) -> Any:
+        if access.acts_as_customer(current_user()):
+            return self._answer(self._open_for_customer)
+        return super().post_headless()
+
+    def _open_for_customer(self) -> Any:
+        """A customer opens their own ticket with the fields of R30 only; the domain applies R20."""
+        user = current_user()
+        body = request.get_json(silent=True)
+        access.check_customer_fields(body, access.CUSTOMER_CREATE_FIELDS)
+        customer = access.portal_customer(db.session, user)
+        if body.get("customer") not in (None, customer.id) or isinstance(body.get("customer"), bool):
+            raise access.NotForCustomers(_l("O assinante só abre atendimentos para o próprio cadastro."), "customer")
+        subject = _by_id(Subject, body, "subject", tickets.PORTAL_SUBJECT_REFUSED)
+        contract = _by_id(Contract, body, "contract", tickets.PORTAL_CONTRACT_REFUSED)
+        ticket = tickets.open_portal_ticket(db.session, user, customer, subject, contract,
+                                            body.get("opening_description"))
+        db.session.commit()
+        return self.response(201, id=ticket.id, result=self.show_model_schema.dump(ticket))
+
+    def _merge_update_item(self, model_item: Any, data: Any) -> Any:
+        if access.acts_as_customer(current_user()):
+            access.check_customer_update(model_item, data)  # only the rating of a resolved ticket (R30)
+        return super()._merge_update_item(model_item, data)
 
     @expose("/<int:pk>/<name>", methods=["POST"])
     @protect()
@@ -116,14 +180,31 @@ class TicketApi(AtendeApi):
     @safe
     @permission_name("mass_edit")
     def mass_edit(self) -> Any:
-        """Edit chosen fields of many tickets (R14): {"ids": [...], "changes": {"status": 3, "department": 2,
-        "priority": 1, "subject": 4, "due_at": "dd/mm/aaaa hh:mm", "assignees_add": [5], "assignees_remove": [6]}}.
+        """Edit chosen fields of many tickets (R14); above MASS_SYNC_MAX tickets, as a background job.
+        ---
+        post:
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  type: object
+                  required: [ids, changes]
+                  properties:
+                    ids: {type: array, items: {type: integer}, maxItems: 2000}
+                    changes:
+                      type: object
+                      description: 'Só os campos a alterar: status, department, priority, subject (ids), due_at
+                        ("dd/mm/aaaa hh:mm"), assignees_add e assignees_remove (listas de ids de usuários)'
+          responses:
+            200: {$ref: '#/components/responses/MassDone'}
+            202: {$ref: '#/components/responses/MassQueued'}
         """
         from werkzeug.datastructures import MultiDict
 
-        from app.domain import ticket_mass
+        from app.domain.mass_jobs import edit_params
 
-        def run(payload: dict, ids: list[int]) -> Any:
+        def params(payload: dict) -> dict:
             changes = payload.get("changes")
             if not isinstance(changes, dict):
                 raise ValidationError(_l("Informe em “changes” os campos a alterar."), "changes")
@@ -134,47 +215,123 @@ class TicketApi(AtendeApi):
                 else:
                     form[f"change_{key}"] = "1"
                     form[key] = "" if value is None else str(value)
-            edit = ticket_mass.edit_from_form(db.session, form)
-            return ticket_mass.mass_edit(db.session, current_user(), ids, edit, self._mass_scope())
+            return edit_params(form)
 
-        return self._mass(run)
+        return self._mass("ticket_edit", params)
 
     @expose("/mass_close", methods=["POST"])
     @protect()
     @safe
     @permission_name("mass_close")
     def mass_close(self) -> Any:
-        """Finalize many tickets with the same closing data (R9, R14) and their open OS as decided (R28):
-        {"ids", "closing_description", "closing_reason", "service_orders": "finalize" | "cancel"}.
+        """Finalize many tickets with the same closing data (R9, R14) and their open OS as decided (R28).
+        ---
+        post:
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  type: object
+                  required: [ids, closing_description]
+                  properties:
+                    ids: {type: array, items: {type: integer}, maxItems: 2000}
+                    closing_description: {type: string}
+                    closing_reason: {type: integer, nullable: true}
+                    service_orders: {type: string, enum: [finalize, cancel], nullable: true}
+          responses:
+            200: {$ref: '#/components/responses/MassDone'}
+            202: {$ref: '#/components/responses/MassQueued'}
         """
-        from app.domain import ticket_mass
-        from app.domain.actions import closing_reason_from
-
-        def run(payload: dict, ids: list[int]) -> Any:
-            reason = closing_reason_from(db.session, payload)
-            return ticket_mass.mass_close(db.session, current_user(), ids, payload.get("closing_description") or "",
-                                          reason, self._mass_scope(), payload.get("service_orders"))
-
-        return self._mass(run)
+        return self._mass("ticket_close", lambda payload: {
+            name: payload.get(name) for name in ("closing_description", "closing_reason", "service_orders")})
 
     @expose("/mass_delete_drafts", methods=["POST"])
     @protect()
     @safe
     @permission_name("mass_delete_drafts")
     def mass_delete_drafts(self) -> Any:
-        """Delete the drafts among many tickets (R2, R14); the others are refused by protocol: {"ids": [...]}."""
-        from app.domain import ticket_mass
+        """Delete the drafts among many tickets (R2, R14); the others are refused by protocol.
+        ---
+        post:
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  type: object
+                  required: [ids]
+                  properties:
+                    ids: {type: array, items: {type: integer}, maxItems: 2000}
+          responses:
+            200: {$ref: '#/components/responses/MassDone'}
+            202: {$ref: '#/components/responses/MassQueued'}
+        """
+        return self._mass("ticket_delete_drafts", lambda payload: {})
 
-        return self._mass(lambda payload, ids: ticket_mass.mass_delete_drafts(
-            db.session, current_user(), ids, self._mass_scope()))
+    @expose("/mass_jobs/<int:job_id>", methods=["GET"])
+    @protect()
+    @safe
+    @permission_name("mass_jobs")
+    def mass_job(self, job_id: int) -> Any:
+        """The progress of a mass job and, once it ended, its report (only its owner and an Admin see it).
+        ---
+        get:
+          parameters:
+          - {in: path, name: job_id, required: true, schema: {type: integer}}
+          responses:
+            200:
+              description: Andamento da tarefa; quando termina, o resumo e uma linha por atendimento
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      id: {type: integer}
+                      kind: {type: string}
+                      status: {type: string, enum: [queued, running, done, failed]}
+                      total: {type: integer}
+                      processed: {type: integer}
+                      changed: {type: integer}
+                      refused: {type: integer}
+                      error: {type: string, nullable: true}
+                      created_at: {type: string, nullable: true}
+                      started_at: {type: string, nullable: true}
+                      finished_at: {type: string, nullable: true}
+                      message: {type: string}
+                      report:
+                        type: array
+                        items:
+                          type: object
+                          properties:
+                            label: {type: string}
+                            changed: {type: boolean}
+                            reason: {type: string, nullable: true}
+        """
+        from app.domain import mass_jobs
 
-    @staticmethod
-    def _mass_scope() -> Any:
-        from app.domain.access import ticket_list_scope
+        try:
+            job = mass_jobs.visible_job(db.session, current_user(), job_id)
+        except NotAllowed:
+            return self.response_404()
+        mass_jobs.keep_running(db.session, job.status in mass_jobs.ACTIVE)
+        return self.response(200, **mass_jobs.job_data(db.session, job))
 
-        return ticket_list_scope(current_user())
+    def add_apispec_components(self, api_spec: Any) -> None:
+        super().add_apispec_components(api_spec)
+        api_spec.components.response("MassDone", {
+            "description": "Feito na hora (até MASS_SYNC_MAX atendimentos): os alterados e os recusados com o motivo",
+            "content": {"application/json": {"schema": {"type": "object", "properties": {
+                "message": {"type": "string"}, "done": {"type": "array", "items": {"type": "string"}},
+                "refused": {"type": "array", "items": {"type": "object", "properties": {
+                    "label": {"type": "string"}, "reason": {"type": "string"}}}}}}}}})
+        api_spec.components.response("MassQueued", {
+            "description": "Seleção grande: a tarefa foi colocada na fila; acompanhe em status_url (e Location)",
+            "content": {"application/json": {"schema": {"type": "object", "properties": {
+                "message": {"type": "string"}, "id": {"type": "integer"}, "status": {"type": "string"},
+                "total": {"type": "integer"}, "status_url": {"type": "string"}}}}}})
 
-    def _mass(self, run: Any) -> Any:
+    def _mass(self, kind: str, params: Any) -> Any:
         payload = request.get_json(silent=True)
         if not isinstance(payload, dict):
             return self.response_400(message=str(_l("O corpo da requisição deve ser um objeto JSON.")))
@@ -183,9 +340,19 @@ class TicketApi(AtendeApi):
             return self.response_400(message=str(_l("Informe em “ids” a lista de atendimentos.")))
 
         def handler() -> Any:
-            result = run(payload, ids)
-            return self.response(200, message=result.summary(), done=result.done,
-                                 refused=[{"label": label, "reason": reason} for label, reason in result.refused])
+            from app.domain import mass_jobs
+            from app.models import MassJob
+
+            outcome = mass_jobs.start(db.session, current_user(), kind, ids, params(payload))
+            if isinstance(outcome, MassJob):
+                url = url_for("TicketApi.mass_job", job_id=outcome.id)
+                response = self.response(202, message=str(_l(
+                    "Tarefa colocada na fila: acompanhe o andamento e o relatório em status_url.")),
+                    id=outcome.id, status=outcome.status, total=outcome.total, status_url=url)
+                response.headers["Location"] = url
+                return response
+            return self.response(200, message=outcome.summary(), done=outcome.done,
+                                 refused=[{"label": label, "reason": reason} for label, reason in outcome.refused])
 
         return self._answer(handler)
 
@@ -194,20 +361,8 @@ class TicketApi(AtendeApi):
         for name in ("status", "type", "direction"):
             self.add_model_schema.fields[name].required = False
 
-    def put_headless(self, pk: Any) -> Any:
-        body = request.get_json(silent=True)
-        version = request.headers.get("If-Match")
-        if isinstance(body, dict) and "version" in body:
-            version = body.pop("version")
-        g.atende_expected_version = version  # per request: the API object is shared by all requests
-        return super().put_headless(pk)
 
-    def pre_update(self, item: Any) -> None:
-        version = g.pop("atende_expected_version", None)
-        self._run(lambda t: tickets.update_ticket(db.session, t, current_user(), version), item)
-
-
-class CustomerApi(AtendeApi):
+class CustomerApi(ScopedApi):
     resource_name = "customer"
     datamodel = Interface(Customer)
     list_columns = ["id", "person_type", "name", "trade_name", "document", "group.id", "active"]
@@ -220,12 +375,12 @@ class CustomerApi(AtendeApi):
 
     def _init_model_schemas(self) -> None:
         super()._init_model_schemas()
-        # a CNPJ typed with punctuation has 18 characters; the domain checks and stores digits only (R23)
+        # a CNPJ typed with punctuation has 18 characters; the domain checks it and stores it bare, upper-case (R23)
         for schema in (self.add_model_schema, self.edit_model_schema):
             schema.fields["document"].validators = []
 
 
-class ContractApi(AtendeApi):
+class ContractApi(ScopedApi):
     resource_name = "contract"
     datamodel = Interface(Contract)
     list_columns = ["id", "number", "customer.id", "plan.id", "plan.name", "login", "status", "city.id"]
@@ -237,7 +392,7 @@ class ContractApi(AtendeApi):
     rules_add = rules_update = staticmethod(lambda item: customers.save_contract(db.session, item))
 
 
-class ServiceOrderApi(AtendeApi):
+class ServiceOrderApi(ScopedApi):
     resource_name = "serviceorder"
     datamodel = Interface(ServiceOrder)
     list_columns = ["id", "ticket.id", "ticket.protocol", "type.id", "type.name", "status", "technician.id",
@@ -248,28 +403,81 @@ class ServiceOrderApi(AtendeApi):
     edit_columns = ["type", "status", "technician", "scheduled_start", "scheduled_end", "address",
                     "description", "closing_notes"]
     search_columns = ["status", "ticket", "technician", "type"]
-    base_filters = [["id", ServiceOrderScopeFilter, None]]
     rules_add = staticmethod(lambda item: service_orders.create_service_order(db.session, item, current_user()))
     rules_update = staticmethod(lambda item: service_orders.update_service_order(db.session, item, current_user()))
     rules_delete = staticmethod(service_orders.delete_service_order)
 
 
-class TicketEventApi(AtendeApi):
+class TicketEventApi(ScopedApi):
+    """The history of the tickets the caller may see; a customer reads only its public entries (R26)."""
+
     resource_name = "ticketevent"
     datamodel = Interface(TicketEvent)
     base_permissions = ["can_get", "can_info"]
+    include_route_methods = {"get", "get_list", "info"}  # read-only history (R11): no write routes at all
     list_columns = ["id", "ticket.id", "ticket.protocol", "created_at", "user.id", "user.username", "kind",
                     "field", "old_value", "new_value", "note"]
     show_columns = list_columns
     search_columns = ["ticket", "kind", "field", "created_at"]
     base_order = ("id", "asc")
-    base_filters = [["ticket", TicketScopeFilter, None]]
+
+
+class TicketMessageApi(ScopedApi):
+    """The messages of the tickets the caller may see; a customer reads only the public ones (R30)."""
+
+    resource_name = "ticketmessage"
+    datamodel = Interface(TicketMessage)
+    base_permissions = ["can_get", "can_info"]
+    include_route_methods = {"get", "get_list", "info"}
+    list_columns = ["id", "ticket.id", "ticket.protocol", "created_at", "author.id", "is_internal", "body"]
+    show_columns = list_columns
+    search_columns = ["ticket", "is_internal", "created_at"]
+    base_order = ("id", "asc")
+
+
+class AttachmentApi(ScopedApi):
+    """The files of the tickets the caller may see; a customer reaches only their public files (R30)."""
+
+    resource_name = "attachment"
+    datamodel = Interface(Attachment)
+    base_permissions = ["can_get", "can_info", "can_download"]
+    include_route_methods = {"get", "get_list", "info", "download_file"}
+    list_columns = ["id", "ticket.id", "ticket.protocol", "filename", "content_type", "size", "uploaded_by.id",
+                    "created_at"]
+    show_columns = list_columns
+    search_columns = ["ticket", "filename", "created_at"]
+    base_order = ("id", "asc")
+
+    @expose("/<int:pk>/download", methods=["GET"])
+    @protect()
+    @safe
+    @permission_name("download")
+    def download_file(self, pk: int) -> Any:
+        """Download the file of an attachment the caller may see.
+        ---
+        get:
+          parameters:
+          - {in: path, name: pk, schema: {type: integer}}
+          responses:
+            200:
+              description: O arquivo, para baixar
+              content:
+                application/octet-stream:
+                  schema: {type: string, format: binary}
+            401: {$ref: '#/components/responses/401'}
+            404: {$ref: '#/components/responses/404'}
+        """
+        from app.pages.files import attachment_response
+
+        attachment = self.datamodel.get(pk, self._base_filters) if access.valid_id(pk) else None
+        response = attachment_response(attachment) if attachment is not None else None
+        return response if response is not None else self.response_404()
 
 
 def _config_api(model: type, name: str, columns: list[str]) -> type:
     return type(
         f"{model.__name__}Api",
-        (AtendeApi,),
+        (ScopedApi,),
         {
             "resource_name": name,
             "datamodel": Interface(model),
@@ -284,7 +492,7 @@ def _config_api(model: type, name: str, columns: list[str]) -> type:
 
 SubjectApi = _config_api(Subject, "subject", [
     "name", "sla_hours", "default_department", "default_priority", "requires_contract", "requires_login",
-    "requires_channel", "requires_sub_status", "requires_closing_reason", "active",
+    "requires_channel", "requires_sub_status", "requires_closing_reason", "portal_available", "active",
 ])
 TicketStatusApi = _config_api(TicketStatus, "ticketstatus", ["name", "color", "order", "category", "active"])
 ChannelApi = _config_api(Channel, "channel", ["name", "is_portal", "active"])
@@ -292,6 +500,6 @@ DepartmentApi = _config_api(Department, "department", ["name", "email", "active"
 
 
 def register(appbuilder: Any) -> None:
-    for api in (TicketApi, CustomerApi, ContractApi, ServiceOrderApi, TicketEventApi, SubjectApi,
-                TicketStatusApi, ChannelApi, DepartmentApi):
+    for api in (TicketApi, CustomerApi, ContractApi, ServiceOrderApi, TicketEventApi, TicketMessageApi,
+                AttachmentApi, SubjectApi, TicketStatusApi, ChannelApi, DepartmentApi):
         appbuilder.add_api(api)

@@ -21,27 +21,31 @@ def ensure_roles() -> None:
 @click.command("init")
 @with_appcontext
 def init_command() -> None:
-    """Create roles, parameters and the admin from ADMIN_USERNAME/ADMIN_PASSWORD (idempotent)."""
+    """Create roles, parameters and the admin from ADMIN_USERNAME/ADMIN_PASSWORD (idempotent).
+
+    Without ADMIN_PASSWORD the admin gets a random password, printed once, when it is created.
+    """
     from app.domain.params import get_parameters
+    from app.security_views import generate_password
 
     ensure_roles()
     get_parameters(db.session)
     db.session.commit()
     username = os.environ.get("ADMIN_USERNAME", "admin")
-    password = os.environ.get("ADMIN_PASSWORD")
-    if not password:
-        password = "admin"
-        click.echo("AVISO: ADMIN_PASSWORD não definido; usando a senha de demonstração 'admin'. "
-                   "Não use em produção.", err=True)
     sm = appbuilder.sm
-    if sm.find_user(username=username) is None:
-        user = sm.add_user(username, "Administrador", "Atende", f"{username}@atende.local",
-                           sm.find_role(ROLE_ADMIN), password)
-        if not user:
-            raise click.ClickException("Não foi possível criar o administrador.")
-        click.echo(f"Administrador {username} criado.")
-    else:
+    if sm.find_user(username=username) is not None:
         click.echo(f"Administrador {username} já existe.")
+        return
+    password = os.environ.get("ADMIN_PASSWORD") or generate_password()
+    user = sm.add_user(username, "Administrador", "Atende", f"{username}@atende.local", sm.find_role(ROLE_ADMIN),
+                       password)  # the password policy applies (a pt-BR error for a weak ADMIN_PASSWORD)
+    if not user:
+        raise click.ClickException("Não foi possível criar o administrador.")
+    if os.environ.get("ADMIN_PASSWORD"):
+        click.echo(f"Administrador {username} criado com a senha de ADMIN_PASSWORD.")
+    else:
+        click.echo(f"Administrador {username} criado com a senha gerada: {password}\n"
+                   "Anote-a agora: ela não será mostrada de novo. Troque-a em Meus dados → Alterar minha senha.")
 
 
 @click.command("seed-demo")

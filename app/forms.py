@@ -10,6 +10,7 @@ from markupsafe import Markup, escape
 from wtforms import Field
 from wtforms.fields import DateField, DateTimeField, StringField
 
+from app.domain.inputs import parse_id
 from app.extensions import db
 
 
@@ -130,10 +131,8 @@ class LookupField(Field):
         if not raw:
             self.data = None
             return
-        try:
-            self.data = db.session.get(self.model, int(raw))
-        except (TypeError, ValueError):
-            self.data = None
+        pk = parse_id(raw)
+        self.data = db.session.get(self.model, pk) if pk is not None else None
         if self.data is None:
             raise ValueError(str(_l("Escolha inválida.")))
 

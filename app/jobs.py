@@ -22,7 +22,7 @@ from huey.api import Huey
 
 log = logging.getLogger(__name__)
 
-TASK_MODULES = ("app.domain.export_jobs",)
+TASK_MODULES = ("app.domain.export_jobs", "app.domain.mass_jobs")
 TASK_NAME = "atende.run"
 IDLE_SECONDS = 0.5
 _functions: dict[str, Callable[..., None]] = {}
@@ -141,7 +141,7 @@ def enqueue(name: str, *args: Any) -> None:
 @click.option("--workers", type=int, default=2, show_default=True, help="Threads running jobs.")
 @with_appcontext
 def jobs_worker_command(workers: int) -> None:
-    """Run queued background jobs (exports) until stopped; set JOBS_IN_PROCESS_WORKER=0 on the web."""
+    """Run queued background jobs (exports, mass actions); set JOBS_IN_PROCESS_WORKER=0 on the web."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     consumer = jobs().huey.create_consumer(workers=workers, worker_type="thread", periodic=False)
     consumer.run()

@@ -21,6 +21,7 @@ COLUMN_LABELS = {
     "requires_channel": _l("Canal obrigatório"),
     "requires_sub_status": _l("Status complementar obrigatório"),
     "requires_closing_reason": _l("Motivo de fechamento obrigatório"),
+    "portal_available": _l("Disponível na central"),
     "state": _l("UF"),
     "ibge_code": _l("Código IBGE"),
     "download_mbps": _l("Download (Mbps)"),

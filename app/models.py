@@ -20,7 +20,10 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    TypeDecorator,
     UniqueConstraint,
+    event,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -35,6 +38,32 @@ OPEN_CATEGORIES = ("new", "pending", "in_progress")
 SERVICE_ORDER_STATUSES = ("open", "scheduled", "in_progress", "done", "cancelled")
 OPEN_SERVICE_ORDER_STATUSES = ("open", "scheduled", "in_progress")
 PHONE_KINDS = ("mobile", "landline", "whatsapp")
+# Text limits (characters): a description or message of 10,000 characters is about four printed pages, far beyond any
+# real call, and keeps a ticket's print out fast; notes and reasons are shorter by nature.
+LONG_TEXT = 10_000
+NOTE_TEXT = 4_000
+
+
+class LimitedText(TypeDecorator):
+    """TEXT with a length limit: forms (Length), API schemas (Length), the flush check (app.domain.inputs) and a
+    CHECK constraint ``ck_<table>_<column>_length`` all derive from it; the column stays a textarea."""
+
+    impl = Text
+    cache_ok = True
+
+    def __init__(self, length: int) -> None:
+        super().__init__()
+        self.length = length
+
+    def __repr__(self) -> str:
+        return f"LimitedText({self.length})"
+
+
+@event.listens_for(Column, "after_parent_attach")
+def _length_check(column: Column, table: Table) -> None:
+    if isinstance(column.type, LimitedText):
+        table.append_constraint(CheckConstraint(f"length({column.name}) <= {column.type.length}",
+                                                name=f"ck_{table.name}_{column.name}_length"))
 
 
 class NamedMixin:
@@ -69,6 +98,7 @@ class GeneralParameters(Model):
     __table_args__ = (
         CheckConstraint("reopen_window_hours IN (0, 24, 48, 72)", name="ck_reopen_window"),
         CheckConstraint("default_list_days > 0", name="ck_default_list_days"),
+        CheckConstraint("default_list_days <= 3660", name="ck_default_list_days_max"),
     )
 
     def __repr__(self) -> str:
@@ -135,7 +165,12 @@ class Subject(NamedMixin, Model):
     requires_channel: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     requires_sub_status: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     requires_closing_reason: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
-    __table_args__ = (CheckConstraint("sla_hours >= 0", name="ck_subject_sla"),)
+    # offered by the customer portal and the customer's API (R30)
+    portal_available: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
+    __table_args__ = (
+        CheckConstraint("sla_hours >= 0", name="ck_subject_sla"),
+        CheckConstraint("sla_hours <= 8760", name="ck_subject_sla_max"),
+    )
 
 
 class ServiceOrderType(NamedMixin, Model):
@@ -196,7 +231,7 @@ class Customer(Model):
     birth_date: Mapped[Optional[dt.date]] = mapped_column(Date)
     group_id: Mapped[Optional[int]] = mapped_column(ForeignKey("customer_group.id"), index=True)
     group: Mapped[Optional[CustomerGroup]] = relationship(CustomerGroup)
-    notes: Mapped[Optional[str]] = mapped_column(Text)
+    notes: Mapped[Optional[str]] = mapped_column(LimitedText(NOTE_TEXT))
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     portal_user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("ab_user.id"), unique=True)
     portal_user: Mapped[Optional[User]] = relationship(User)
@@ -360,8 +395,8 @@ class Ticket(Model):
     sub_status: Mapped[Optional[SubStatus]] = relationship(SubStatus)
     closing_reason_id: Mapped[Optional[int]] = mapped_column(ForeignKey("closing_reason.id"))
     closing_reason: Mapped[Optional[ClosingReason]] = relationship(ClosingReason)
-    opening_description: Mapped[Optional[str]] = mapped_column(Text)
-    closing_description: Mapped[Optional[str]] = mapped_column(Text)
+    opening_description: Mapped[Optional[str]] = mapped_column(LimitedText(LONG_TEXT))
+    closing_description: Mapped[Optional[str]] = mapped_column(LimitedText(LONG_TEXT))
     service_address: Mapped[Optional[str]] = mapped_column(String(300))
     received_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
     opened_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=now)
@@ -384,7 +419,7 @@ class Ticket(Model):
     updated_by: Mapped[Optional[User]] = relationship(User, foreign_keys=[updated_by_id])
     cancelled_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("ab_user.id"))
     cancelled_by: Mapped[Optional[User]] = relationship(User, foreign_keys=[cancelled_by_id])
-    cancel_reason: Mapped[Optional[str]] = mapped_column(Text)
+    cancel_reason: Mapped[Optional[str]] = mapped_column(LimitedText(NOTE_TEXT))
     diagnostics: Mapped[Optional[dict]] = mapped_column(JSON)
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
 
@@ -433,9 +468,9 @@ class TicketEvent(Model):
     user: Mapped[Optional[User]] = relationship(User)
     kind: Mapped[str] = mapped_column(String(20), nullable=False)
     field: Mapped[Optional[str]] = mapped_column(String(60))
-    old_value: Mapped[Optional[str]] = mapped_column(Text)
-    new_value: Mapped[Optional[str]] = mapped_column(Text)
-    note: Mapped[Optional[str]] = mapped_column(Text)
+    old_value: Mapped[Optional[str]] = mapped_column(LimitedText(LONG_TEXT))
+    new_value: Mapped[Optional[str]] = mapped_column(LimitedText(LONG_TEXT))
+    note: Mapped[Optional[str]] = mapped_column(LimitedText(LONG_TEXT))
 
     def __repr__(self) -> str:
         return f"{self.kind} {self.field or ''}".strip()
@@ -452,7 +487,7 @@ class TicketMessage(Model):
     author: Mapped[Optional[User]] = relationship(User)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=now)
     is_internal: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
-    body: Mapped[str] = mapped_column(Text, nullable=False)
+    body: Mapped[str] = mapped_column(LimitedText(LONG_TEXT), nullable=False)
 
     def __repr__(self) -> str:
         return self.body[:60]
@@ -492,8 +527,8 @@ class ServiceOrder(Model):
     scheduled_start: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
     scheduled_end: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
     address: Mapped[Optional[str]] = mapped_column(String(300))
-    description: Mapped[Optional[str]] = mapped_column(Text)
-    closing_notes: Mapped[Optional[str]] = mapped_column(Text)
+    description: Mapped[Optional[str]] = mapped_column(LimitedText(LONG_TEXT))
+    closing_notes: Mapped[Optional[str]] = mapped_column(LimitedText(LONG_TEXT))
     opened_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=now)
     started_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
     closed_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
@@ -525,8 +560,8 @@ class KnowledgeArticle(Model):
     keywords: Mapped[Optional[str]] = mapped_column(String(300))
     subject_id: Mapped[Optional[int]] = mapped_column(ForeignKey("subject.id"))
     subject: Mapped[Optional[Subject]] = relationship(Subject)
-    operator_guidance: Mapped[Optional[str]] = mapped_column(Text)
-    solution: Mapped[str] = mapped_column(Text, nullable=False)
+    operator_guidance: Mapped[Optional[str]] = mapped_column(LimitedText(LONG_TEXT))
+    solution: Mapped[str] = mapped_column(LimitedText(LONG_TEXT), nullable=False)
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=now, onupdate=now)
 
@@ -555,7 +590,7 @@ class ExportJob(Model):
     row_count: Mapped[Optional[int]] = mapped_column(Integer)
     file_name: Mapped[Optional[str]] = mapped_column(String(64), unique=True)
     download_name: Mapped[str] = mapped_column(String(200), nullable=False)
-    error: Mapped[Optional[str]] = mapped_column(Text)
+    error: Mapped[Optional[str]] = mapped_column(LimitedText(NOTE_TEXT))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=now)
     started_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
     finished_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
@@ -569,3 +604,78 @@ class ExportJob(Model):
 
     def __repr__(self) -> str:
         return self.download_name
+
+
+MASS_JOB_STATUSES = ("queued", "running", "done", "failed")
+
+
+class MassJob(Model):
+    """A mass action run in the background (R14): its selection, progress and outcome."""
+
+    __tablename__ = "mass_job"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("ab_user.id"), nullable=False)
+    user: Mapped[User] = relationship(User)
+    kind: Mapped[str] = mapped_column(String(30), nullable=False)
+    params: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
+    ids: Mapped[list] = mapped_column(JSON, nullable=False, default=list)
+    status: Mapped[str] = mapped_column(String(10), nullable=False, default="queued")
+    total: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    processed: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    changed: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    refused: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    error: Mapped[Optional[str]] = mapped_column(LimitedText(NOTE_TEXT))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=now)
+    started_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    heartbeat_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    finished_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+
+    __table_args__ = (
+        CheckConstraint("status IN ('queued', 'running', 'done', 'failed')", name="ck_mass_job_status"),
+        Index("ix_mass_job_user_created", "user_id", "created_at"),
+        Index("ix_mass_job_status", "status"),
+    )
+
+    def __repr__(self) -> str:
+        return f"{self.kind} #{self.id}"
+
+
+class MassJobItem(Model):
+    """One record of a mass job's report: changed, or refused with the reason; written with the change itself."""
+
+    __tablename__ = "mass_job_item"
+    job_id: Mapped[int] = mapped_column(ForeignKey("mass_job.id", ondelete="CASCADE"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    label: Mapped[str] = mapped_column(String(60), nullable=False)
+    changed: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    reason: Mapped[Optional[str]] = mapped_column(LimitedText(NOTE_TEXT))
+
+    def __repr__(self) -> str:
+        return self.label
+
+
+class LoginThrottle(Model):
+    """Login attempts of one account or one address, shared by every worker (app.domain.accounts)."""
+
+    __tablename__ = "login_throttle"
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    last_attempt_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False)
+    locked_until: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+
+    __table_args__ = (Index("ix_login_throttle_last_attempt_at", "last_attempt_at"),)
+
+    def __repr__(self) -> str:
+        return self.key
+
+
+class SessionVersion(Model):
+    """A user's session version: sessions and tokens that carry an older one are no longer valid."""
+
+    __tablename__ = "session_version"
+    user_id: Mapped[int] = mapped_column(ForeignKey("ab_user.id", ondelete="CASCADE"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+    def __repr__(self) -> str:
+        return f"{self.user_id}:{self.version}"

@@ -46,6 +46,10 @@ EXPORTS = [
     ["^ExportView$", "^(can_export|can_list)$"],
     ["^MyExports$", "^menu_access$"],
 ]
+MASS_JOBS = [  # each user sees only their own jobs (app.domain.mass_jobs)
+    ["^MassJobView$", "^can_list$"],
+    ["^MyMassJobs$", "^menu_access$"],
+]
 FILES_READ = [
     ["^TicketFileView$", "^can_download$"],
     ["^TicketPrintView$", "^can_print$"],
@@ -62,6 +66,7 @@ ROLES = {
         [_perm(OPERATION_MENUS + "|" + CONFIGURATION_MENUS + "|" + REPORT_MENUS), "^menu_access$"],
         *FILES_FULL,
         *EXPORTS,
+        *MASS_JOBS,
         *SELF_SERVICE,
     ],
     ROLE_AGENT: [
@@ -72,11 +77,12 @@ ROLES = {
         [_views("TicketEvent"), _perm(READ)],
         [_views("Agent", "View"), _perm("can_search|can_work")],
         [_views("TicketAction", "View"), _perm("can_act")],
-        [_views("Ticket", "Api"), _perm("can_act|can_mass_delete_drafts")],
+        [_views("Ticket", "Api"), _perm("can_act|can_mass_delete_drafts|can_mass_jobs")],
         [_views("KnowledgeArticle", "View"), _perm("can_list|can_show")],
         [_views(CONFIGURATION, "Api"), _perm("can_get|can_info")],
         [_perm(OPERATION_MENUS), "^menu_access$"],
         *FILES_FULL,
+        *MASS_JOBS,
         *SELF_SERVICE,
     ],
     ROLE_TECHNICIAN: [
@@ -90,9 +96,10 @@ ROLES = {
         *FILES_READ,  # only on tickets of their own service orders (app.domain.access)
         *SELF_SERVICE,
     ],
-    ROLE_CUSTOMER: [
-        [_views("Ticket", "Api"), _perm("can_get|can_post|can_info")],
-        [_views("TicketEvent", "Api"), _perm("can_get|can_info")],
+    ROLE_CUSTOMER: [  # the API for their own tickets only (app.domain.access): open, rate, reiterate/complain/reopen
+        [_views("Ticket", "Api"), _perm("can_get|can_post|can_put|can_info|can_act")],
+        [_views("TicketEvent|TicketMessage", "Api"), _perm("can_get|can_info")],
+        [_views("Attachment", "Api"), _perm("can_get|can_info|can_download")],
     ],
 }
 

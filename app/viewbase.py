@@ -7,18 +7,20 @@ from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder import ModelView
 from flask_appbuilder.exceptions import DatabaseException, FABException
 from flask_appbuilder.fields import QuerySelectField
+from flask_appbuilder.validators import Unique
 from flask_appbuilder.urltools import get_filter_args, get_order_args, get_page_args, get_page_size_args
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext, lazy_gettext as _l
 from wtforms import BooleanField
 from wtforms.fields.core import UnboundField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional as Optional_
+from wtforms.validators import DataRequired, InputRequired, Length, Optional as Optional_, StopValidation
 from wtforms.widgets import HiddenInput
 from sqlalchemy import Boolean, Date, DateTime, inspect
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.domain.errors import Conflict, DomainError
+from app.domain.inputs import database_error, too_long, unique_message
 from app.domain.labels import choice_label
 from app.extensions import db
 from app.formatting import format_bool, format_date
@@ -31,7 +33,14 @@ STALE_MESSAGE = _l(
 )
 DATABASE_MESSAGE = _l("Não foi possível salvar: os dados conflitam com outro registro.")
 class AtendeInterface(SQLAInterface):
-    """SQLAInterface that turns a stale save into a domain conflict (R12)."""
+    """SQLAInterface that turns a stale save into a domain conflict (R12) and a database refusal into what it means
+    (app.domain.inputs.database_error), for the forms and the API alike."""
+
+    def add(self, item: Any, commit: bool = True) -> None:
+        try:
+            super().add(item, commit)
+        except SQLAlchemyError as exc:
+            raise database_error(exc) from exc
 
     def edit(self, item: Any, commit: bool = True) -> None:
         try:
@@ -40,7 +49,15 @@ class AtendeInterface(SQLAInterface):
             if isinstance(exc.__cause__, StaleDataError) or isinstance(exc, StaleDataError):
                 self.session.rollback()
                 raise Conflict(STALE_MESSAGE) from exc
+            if isinstance(exc, (SQLAlchemyError, DatabaseException)):
+                raise database_error(exc) from exc
             raise
+
+    def delete(self, item: Any, commit: bool = True) -> None:
+        try:
+            super().delete(item, commit)
+        except (SQLAlchemyError, DatabaseException) as exc:
+            raise database_error(exc) from exc
 
 
 def current_user() -> Any:
@@ -140,6 +157,35 @@ def relax_booleans(form_class: Any) -> None:
             ]
 
 
+class TextLimit(Length):
+    """The length limit of a text column, refused with the limit in pt-BR: "No máximo 10.000 caracteres (…)"."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(max=limit)
+
+    def __call__(self, form: Any, field: Any) -> None:
+        length = len(field.data or "")
+        if length > self.max:
+            raise StopValidation(too_long(self.max, length))
+
+
+def explain_limits(form_class: Any) -> None:
+    """The length and uniqueness checks FAB derives from the columns answer in pt-BR, naming the limit or the record."""
+    if form_class is None:
+        return
+    for name in dir(form_class):
+        unbound = getattr(form_class, name, None)
+        if not isinstance(unbound, UnboundField) or not unbound.kwargs.get("validators"):
+            continue
+        validators = list(unbound.kwargs["validators"])
+        for index, validator in enumerate(validators):
+            if type(validator) is Length and (validator.max or -1) > 0:
+                validators[index] = TextLimit(validator.max)
+            elif isinstance(validator, Unique):
+                validator.message = unique_message(validator.datamodel.obj.__name__, [validator.col_name])
+        unbound.kwargs["validators"] = validators
+
+
 def usable_choice(obj: Any) -> bool:
     """Only active options are offered for new data (R6)."""
     return getattr(obj, "active", True) is not False
@@ -161,8 +207,9 @@ class FormSavingMixin:
 
     def _init_forms(self) -> None:
         super()._init_forms()  # type: ignore[misc]
-        relax_booleans(self.add_form)
-        relax_booleans(self.edit_form)
+        for form_class in (self.add_form, self.edit_form):
+            relax_booleans(form_class)
+            explain_limits(form_class)
 
     # ------------------------------------------------------------ choices
     def limit_choices(self, form: Any, item: Any = None) -> None:
@@ -241,9 +288,10 @@ class FormSavingMixin:
             db.session.rollback()
             self._refuse(form, error.message, error.field)
             return False
-        except (SQLAlchemyError, DatabaseException):
+        except (SQLAlchemyError, DatabaseException) as error:
             db.session.rollback()
-            self._refuse(form, str(DATABASE_MESSAGE), None)
+            refusal = database_error(error)
+            self._refuse(form, refusal.message, refusal.field)
             return False
         except FABException as error:  # FAB's own refusals (e.g. a role that still has users)
             db.session.rollback()

@@ -11,7 +11,7 @@ from wtforms import HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional as OptionalValidator
 
 from app.domain import customers, service_orders, tickets
-from app.domain.access import AssignedToMeFilter, ServiceOrderScopeFilter, TicketScopeFilter
+from app.domain.access import SCOPE, AssignedToMeFilter
 from app.domain.documents import format_document
 from app.domain.labels import choices
 from app.domain import messages, ticket_filters
@@ -132,10 +132,12 @@ class TicketStatusView(NamedView):
 
 class SubjectView(NamedView):
     datamodel = Interface(Subject)
-    list_columns = ["name", "sla_hours", "default_department", "default_priority", "requires_contract", "active"]
+    list_columns = ["name", "sla_hours", "default_department", "default_priority", "requires_contract",
+                    "portal_available", "active"]
     add_columns = edit_columns = show_columns = [
         "name", "sla_hours", "default_department", "default_priority", "requires_contract",
-        "requires_login", "requires_channel", "requires_sub_status", "requires_closing_reason", "active",
+        "requires_login", "requires_channel", "requires_sub_status", "requires_closing_reason", "portal_available",
+        "active",
     ]
     add_form_query_rel_fields = {
         "default_department": _active(Department),
@@ -206,7 +208,7 @@ class TicketEventView(ReadOnlyModelView):
     base_order = ("id", "asc")
     search_columns = ["created_at", "kind"]
     choice_kinds = {"kind": "event_kind"}
-    base_filters = [["ticket", TicketScopeFilter, None]]
+    base_filters = SCOPE
 
     def __init__(self, **kwargs: Any) -> None:
         from app.domain.history import EVENT_KINDS
@@ -229,7 +231,7 @@ class TicketMessageView(AtendeModelView):
     add_columns = ["ticket", "is_internal", "body"]
     show_columns = ["ticket", "created_at", "author", "is_internal", "body"]
     base_order = ("id", "asc")
-    base_filters = [["ticket", TicketScopeFilter, None]]
+    base_filters = SCOPE
     add_form_extra_fields = {"ticket": lookup_field(_l("Atendimento"), Ticket, "ticket", [DataRequired()])}
     rules_add = staticmethod(lambda item: messages.add_message(db.session, item, current_user()))
 
@@ -240,7 +242,7 @@ class AttachmentView(ReadOnlyModelView):
     show_title = _l("Arquivo")
     list_columns = ["filename", "content_type", "size", "uploaded_by", "created_at"]
     show_columns = ["ticket", "filename", "content_type", "size", "uploaded_by", "created_at"]
-    base_filters = [["ticket", TicketScopeFilter, None]]
+    base_filters = SCOPE
 
 
 TECHNICIANS = [["id", ActiveTechnicianFilter, None]]  # the domain refuses any other user as technician
@@ -261,7 +263,7 @@ class ServiceOrderBase(ServiceOrderListMixin, AtendeModelView):
                     "address", "description", "closing_notes", "opened_at", "started_at", "closed_at", "created_by"]
     search_columns = ["status", "type", "technician", "opened_at", "scheduled_start"]
     base_order = ("id", "desc")
-    base_filters = [["ticket", ServiceOrderScopeFilter, None]]
+    base_filters = SCOPE
     choice_kinds = {"status": "service_order_status"}
     add_form_extra_fields = {"ticket": lookup_field(_l("Atendimento"), Ticket, "ticket", [DataRequired()])}
     edit_form_extra_fields = {"status": _choice_field(_l("Situação"), "service_order_status")}
@@ -335,7 +337,7 @@ class TicketBase(TicketWorkspaceMixin, TicketListMixin, AtendeModelView):
                       "due_at", "closed_at", "is_draft", "closing_reason", "rating", "opening_description"]
     order_columns = ["protocol", "opened_at", "due_at"]
     base_order = ("opened_at", "desc")
-    base_filters = [["id", TicketScopeFilter, None]]
+    base_filters = SCOPE
     related_views = [TicketMessageView, AttachmentView, TicketEventView, ServiceOrderView]
     criteria = TICKET_CRITERIA
     orderings = ticket_filters.ORDERINGS
@@ -376,7 +378,7 @@ class MyTicketView(TicketBase):
     """"Meus atendimentos": the tickets where the current user is an assignee (R13)."""
 
     list_title = _l("Meus atendimentos")
-    base_filters = [["id", TicketScopeFilter, None], ["id", AssignedToMeFilter, None]]
+    base_filters = SCOPE + [["id", AssignedToMeFilter, None]]
     mine = True
     scope_args = {"scope": "mine"}
 
@@ -386,6 +388,7 @@ class MyTicketView(TicketBase):
 
 class CustomerPhoneView(AtendeModelView):
     datamodel = Interface(CustomerPhone)
+    base_filters = SCOPE
     after_save_parent = ("customer", "CustomerView.show")
     list_columns = ["number", "kind", "contact_name", "is_primary"]
     add_columns = edit_columns = show_columns = ["customer", "number", "kind", "contact_name", "is_primary"]
@@ -401,6 +404,7 @@ class CustomerPhoneView(AtendeModelView):
 
 class CustomerEmailView(AtendeModelView):
     datamodel = Interface(CustomerEmail)
+    base_filters = SCOPE
     after_save_parent = ("customer", "CustomerView.show")
     list_columns = ["email", "is_primary"]
     add_columns = edit_columns = show_columns = ["customer", "email", "is_primary"]
@@ -412,6 +416,7 @@ class CustomerEmailView(AtendeModelView):
 
 class CustomerAddressView(AtendeModelView):
     datamodel = Interface(CustomerAddress)
+    base_filters = SCOPE
     after_save_parent = ("customer", "CustomerView.show")
     list_columns = ["street", "street_number", "district", "city", "is_primary"]
     add_columns = edit_columns = show_columns = [
@@ -425,6 +430,7 @@ class CustomerAddressView(AtendeModelView):
 
 class ContractView(AtendeModelView):
     datamodel = Interface(Contract)
+    base_filters = SCOPE
     after_save = "show"
     list_title = _l("Contratos")
     list_columns = ["number", "customer", "plan", "login", "status", "city"]
@@ -444,6 +450,7 @@ class ContractView(AtendeModelView):
 
 class CustomerView(AtendeModelView):
     datamodel = Interface(Customer)
+    base_filters = SCOPE
     after_save = "show"
     list_title = _l("Clientes")
     list_columns = ["name", "document", "person_type", "group", "active"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+import threading
 import uuid
 from typing import Any, Iterator
 
@@ -24,9 +25,10 @@ USERS = {
     "assinante": "Assinante",
 }
 TRANSACTIONAL = [
+    "mass_job_item", "mass_job",
     "export_job", "ticket_event", "ticket_message", "attachment", "service_order", "ticket_assignee", "ticket",
     "contract", "customer_phone", "customer_email", "customer_address", "customer", "protocol_sequence",
-    "knowledge_article", "site", "plan", "city",
+    "knowledge_article", "site", "plan", "city", "login_throttle",
 ]
 CONFIGURATION = [
     "general_parameters", "subject", "ticket_status", "sub_status", "closing_reason", "channel",
@@ -152,6 +154,26 @@ def db(app: Any) -> Iterator[Any]:
     with app.app_context():
         yield database
         database.session.remove()
+
+
+@pytest.fixture(scope="session")
+def live_server(app: Any) -> Iterator[str]:
+    """Serve the session app on a free localhost port in a background thread."""
+    from werkzeug.serving import WSGIRequestHandler, make_server
+
+    class QuietHandler(WSGIRequestHandler):
+        def log_request(self, *args: Any, **kwargs: Any) -> None:  # no access log in the test output
+            pass
+
+    server = make_server("127.0.0.1", 0, app, threaded=False, request_handler=QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, name="atende-live-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
 
 
 @pytest.fixture

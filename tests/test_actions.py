@@ -232,7 +232,9 @@ def test_cancelled_ticket_refuses_edits_through_form_and_api(app, login, api, us
         assert t.status.category == "cancelled" and t.cancelled_by_id == users["atendente"].id
         form = ticket_form(t, opening_description="Mudou")
     before = snapshot(app)
-    response = api("atendente").put(f"/api/v1/ticket/{pk}", json={"opening_description": "Mudou"})
+    client = api("atendente")
+    etag = client.get(f"/api/v1/ticket/{pk}").headers["ETag"]
+    response = client.put(f"/api/v1/ticket/{pk}", json={"opening_description": "Mudou"}, headers={"If-Match": etag})
     assert response.status_code == 409 and response.json["message"] == "Atendimento cancelado não aceita alterações."
     response = login("atendente").post(f"/ticketview/edit/{pk}", data=form, follow_redirects=True)
     assert "Atendimento cancelado não aceita alterações." in page(response)
@@ -286,7 +288,8 @@ def test_saving_a_draft_in_the_form_groups_it_and_tells_the_agent(app, login, us
 def test_saving_a_draft_through_the_api_groups_it(app, api, users):
     t = _outage(app)
     client = api("atendente")
-    response = client.put(f"/api/v1/ticket/{t['draft']}", json={"is_draft": False})
+    version = client.get(f"/api/v1/ticket/{t['draft']}").json["result"]["version"]
+    response = client.put(f"/api/v1/ticket/{t['draft']}", json={"is_draft": False, "version": version})
     assert response.status_code == 200, response.json
     shown = client.get(f"/api/v1/ticket/{t['draft']}").json["result"]
     assert shown["grouped_with"]["id"] == t["first"]
@@ -317,13 +320,15 @@ def test_resolving_the_first_by_a_status_change_resolves_the_grouped(app, login,
         s.commit()
         assert draft.grouped_with_id == t["first"]
         resolved_id = factories.status(s, "resolved").id
-        form = ticket_form(load_ticket(s, t["first"]), status=resolved_id, closing_description="Caixa de emenda refeita")
+        first = load_ticket(s, t["first"])
+        form = ticket_form(first, status=resolved_id, closing_description="Caixa de emenda refeita")
+        version = first.version
     if door == "form":
         response = login("atendente").post(f"/ticketview/edit/{t['first']}", data=form, follow_redirects=True)
         assert "alert-danger" not in page(response)
     else:
         response = api("atendente").put(f"/api/v1/ticket/{t['first']}", json={
-            "status": resolved_id, "closing_description": "Caixa de emenda refeita"})
+            "status": resolved_id, "closing_description": "Caixa de emenda refeita", "version": version})
         assert response.status_code == 200, response.json
     with session(app) as s:
         first, other = load_ticket(s, t["first"]), load_ticket(s, t["draft"])

@@ -167,7 +167,7 @@ def test_xlsx_memory_stays_flat_on_100000_rows(tmp_path):
 
 def test_small_export_is_downloaded_at_once(app, login, settings):
     client = login("gestor")
-    response = client.get(f"/exportar/{SOURCE}/xlsx?n=3&status=1&status=2")
+    response = client.post(f"/exportar/{SOURCE}/xlsx?n=3&status=1&status=2")
     assert response.status_code == 200
     assert response.mimetype == XLSX
     disposition = response.headers["Content-Disposition"]
@@ -177,7 +177,7 @@ def test_small_export_is_downloaded_at_once(app, login, settings):
     assert sheet.max_row == 4 and sheet["C2"].value == "=1+1"
     assert _job(app, "gestor") is None
 
-    response = client.get(f"/exportar/{SOURCE}/pdf?n=2")
+    response = client.post(f"/exportar/{SOURCE}/pdf?n=2")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     assert response.data.startswith(b"%PDF")
     assert "Total: 2 registros" in _pdf_text(response.data)
@@ -185,12 +185,12 @@ def test_small_export_is_downloaded_at_once(app, login, settings):
 
 @pytest.mark.parametrize("url", [f"/exportar/{SOURCE}/csv", "/exportar/nada/xlsx"])
 def test_unknown_source_or_format_is_404(login, settings, url):
-    assert login("gestor").get(url).status_code == 404
+    assert login("gestor").post(url).status_code == 404
 
 
 def test_source_refusal_is_flashed_and_sends_the_user_back(login, settings):
     client = login("gestor")
-    response = client.get(f"/exportar/{SOURCE}/xlsx?negar=1", headers={"Referer": "http://localhost/ticketview/list/?x=1"})
+    response = client.post(f"/exportar/{SOURCE}/xlsx?negar=1", headers={"Referer": "http://localhost/ticketview/list/?x=1"})
     assert response.status_code == 302
     assert response.headers["Location"] == "http://localhost/ticketview/list/?x=1"
     assert "Você não pode exportar estes registros." in _flashes(client)
@@ -198,13 +198,35 @@ def test_source_refusal_is_flashed_and_sends_the_user_back(login, settings):
 
 def test_atendente_may_not_export(login, settings):
     client = login("atendente")
-    assert client.get(f"/exportar/{SOURCE}/xlsx").status_code == 403
+    assert client.post(f"/exportar/{SOURCE}/xlsx").status_code == 403
     assert client.get("/exportacoes/").status_code == 403
 
 
 def test_anonymous_is_sent_to_login(app, settings):
-    response = app.test_client().get(f"/exportar/{SOURCE}/xlsx")
+    from tests.conftest import csrf_token
+
+    client = app.test_client()
+    response = client.post(f"/exportar/{SOURCE}/xlsx", data={"csrf_token": csrf_token(client)})
     assert response.status_code == 302 and "/login/" in response.headers["Location"]
+
+
+def test_an_export_starts_only_by_post_with_the_csrf_token(app, login, settings):
+    """A link, an image or a forged form on another site cannot start an export: GET is refused, so is a post
+    without the session's token; the list's buttons post the token."""
+    client = login("gestor")
+    built_for.clear()
+    get = client.get(f"/exportar/{SOURCE}/xlsx?n=3")
+    assert get.status_code == 405 and get.mimetype == "text/html"
+    assert "Operação não permitida" in get.get_data(as_text=True)
+    assert client.client.post(f"/exportar/{SOURCE}/xlsx?n=3").status_code == 400
+    assert client.post(f"/exportar/{SOURCE}/xlsx?n=3", data={"csrf_token": "forjado"}).status_code == 400
+    assert built_for == [] and _job(app, "gestor") is None
+    page = client.get("/ticketview/list/", follow_redirects=True).get_data(as_text=True)
+    form = re.search(r'<form method="post" id="export-form"><input type="hidden" name="csrf_token" value="([^"]+)"', page)
+    button = re.search(r'<button type="submit" form="export-form"[^>]*id="export-xlsx"\s+formaction="([^"]+)"', page)
+    assert form and button and button.group(1).startswith("/exportar/tickets/xlsx?")
+    response = client.post(f"/exportar/{SOURCE}/xlsx?n=3", data={"csrf_token": form.group(1)})
+    assert response.status_code == 200 and response.mimetype == XLSX and built_for == ["gestor"]
 
 
 # ---------------------------------------------------------------- route: in the background
@@ -214,7 +236,7 @@ def test_large_export_runs_in_the_background_and_only_its_owner_downloads_it(app
     settings["EXPORT_SYNC_MAX_ROWS"] = 2
     client = login("gestor")
     built_for.clear()
-    response = client.get(f"/exportar/{SOURCE}/xlsx?n=5&status=1&status=2")
+    response = client.post(f"/exportar/{SOURCE}/xlsx?n=5&status=1&status=2")
     assert response.status_code == 302 and response.headers["Location"].endswith("/exportacoes/")
     assert ("A exportação de 5 registros foi colocada na fila; o arquivo ficará disponível em "
             "Minhas exportações.") in _flashes(client)
@@ -248,7 +270,7 @@ def test_large_export_runs_in_the_background_and_only_its_owner_downloads_it(app
 def test_a_failed_background_export_keeps_a_portuguese_error(app, login, settings):
     settings["EXPORT_SYNC_MAX_ROWS"] = 1
     client = login("gestor")
-    client.get(f"/exportar/{SOURCE}/pdf?n=3&quebrar=1")
+    client.post(f"/exportar/{SOURCE}/pdf?n=3&quebrar=1")
     job = _wait(app, _job(app, "gestor").id)
     assert job.status == "failed" and job.file_name is None
     assert job.error.startswith("Não foi possível gerar o arquivo.")

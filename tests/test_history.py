@@ -50,7 +50,8 @@ def test_api_changes_are_recorded_field_by_field(app, api, users):
     assert [e["kind"] for e in created] == ["created"]
 
     response = api("gestor").put(f"/api/v1/ticket/{t['id']}", json={
-        "opening_description": "Sem internet desde ontem", "status": pending_id, "channel": whatsapp_id})
+        "opening_description": "Sem internet desde ontem", "status": pending_id, "channel": whatsapp_id,
+        "version": t["version"]})
     assert response.status_code == 200, response.json
 
     new = {e["field"]: e for e in _events(app, t["id"])[len(created):]}
@@ -79,7 +80,8 @@ def test_api_changes_are_recorded_field_by_field(app, api, users):
 def test_unchanged_save_records_nothing(app, api, users):
     t = _ticket(app)
     before = _events(app, t["id"])
-    response = api("atendente").put(f"/api/v1/ticket/{t['id']}", json={"opening_description": "Sem internet"})
+    response = api("atendente").put(f"/api/v1/ticket/{t['id']}", json={"opening_description": "Sem internet",
+                                                                        "version": t["version"]})
     assert response.status_code == 200
     assert _events(app, t["id"]) == before
 

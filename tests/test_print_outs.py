@@ -121,7 +121,7 @@ def test_ticket_list_pdf_shows_every_long_name_and_remaining_time_whole(app, log
     states = {text.split(" ")[0] for _, text in expected.values()}
     assert {"Vencido", "Dentro", "Fora"} <= states and any("min" in text for _, text in expected.values())
 
-    response = login("gestor").get("/exportar/tickets/pdf")
+    response = login("gestor").post("/exportar/tickets/pdf")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     cells = pdf_cells(response.data, "Protocolo", ["Cliente", "Tempo restante"], r"\d{14}")
     assert set(cells) == set(expected)
@@ -134,7 +134,7 @@ def test_ticket_list_pdf_shows_every_long_name_and_remaining_time_whole(app, log
     assert "Total: 50 registros" in plain
 
     # every field of the ticket: a smaller font, narrow cells that may split a long word, still nothing cut
-    response = login("gestor").get("/exportar/tickets/pdf?layout=completo")
+    response = login("gestor").post("/exportar/tickets/pdf?layout=completo")
     cells = pdf_cells(response.data, "Protocolo", ["Cliente", "Tempo restante"], r"\d{14}")
     assert set(cells) == set(expected)
     for protocol, (name, text) in expected.items():
@@ -155,7 +155,7 @@ def test_service_order_list_pdf_wraps_customer_and_description(app, login, users
             service_orders.create_service_order(s, ServiceOrder(ticket=ticket, description=f"{description}{n}"), agent)
             s.commit()
             expected[ticket.protocol] = (long_name(n), f"{description}{n}")
-    response = login("gestor").get("/exportar/service_orders/pdf")
+    response = login("gestor").post("/exportar/service_orders/pdf")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     cells = pdf_cells(response.data, "Protocolo", ["Cliente", "Descrição"], r"\d{14}")
     assert set(cells) == set(expected)

@@ -193,7 +193,7 @@ def test_assinante_sees_and_opens_only_own_tickets(app, api, users):
         mine = factories.customer(s, name="Meu cadastro")
         mine.portal_user_id = _find("assinante").id
         other = factories.customer(s, name="Vizinho")
-        subject_id = factories.subject(s).id
+        subject_id = factories.subject(s, portal_available=True).id
         s.commit()
         ids = {"mine": mine.id, "other": other.id}
         atendente = _find("atendente")
@@ -208,8 +208,8 @@ def test_assinante_sees_and_opens_only_own_tickets(app, api, users):
     before = _count(app, "ticket")
     response = client.post("/api/v1/ticket/", json={"customer": ids["other"], "subject": subject_id,
                                                     "opening_description": "Em nome do vizinho"})
-    assert response.status_code == 403
-    assert "próprio cadastro" in response.json["message"]
+    assert response.status_code == 422
+    assert "próprio cadastro" in response.json["message"] and response.json["field"] == "customer"
     assert _count(app, "ticket") == before
     response = client.post("/api/v1/ticket/", json={"customer": ids["mine"], "subject": subject_id,
                                                     "opening_description": "Sem internet"})

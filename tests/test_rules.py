@@ -183,7 +183,8 @@ def test_existing_ticket_keeps_a_subject_deactivated_later(app, api, users):
     with session(app) as s:
         s.execute(sa.text("UPDATE subject SET active = :f WHERE id = :id"), {"f": False, "id": t["subject"]})
         s.commit()
-    response = api("atendente").put(f"/api/v1/ticket/{t['id']}", json={"opening_description": "Atualizado"})
+    response = api("atendente").put(f"/api/v1/ticket/{t['id']}", json={"opening_description": "Atualizado",
+                                                                        "version": t["version"]})
     assert response.status_code == 200, response.json
     assert ticket_row(app, t["id"])["opening_description"] == "Atualizado"
 
@@ -285,13 +286,13 @@ def test_api_resolving_needs_a_closing_description(app, api, users):
     resolved = _resolved_status(app)
     client = api("atendente")
     before = snapshot(app)
-    response = client.put(f"/api/v1/ticket/{t['id']}", json={"status": resolved})
+    response = client.put(f"/api/v1/ticket/{t['id']}", json={"status": resolved, "version": t["version"]})
     assert response.status_code == 400
     assert response.json["message"] == "Para resolver o atendimento informe a descrição do fechamento."
     assert snapshot(app) == before
     assert ticket_row(app, t["id"])["closed_at"] is None
 
-    response = client.put(f"/api/v1/ticket/{t['id']}", json={"status": resolved,
+    response = client.put(f"/api/v1/ticket/{t['id']}", json={"status": resolved, "version": t["version"],
                                                              "closing_description": "Reiniciada a ONU"})
     assert response.status_code == 200, response.json
     row = ticket_row(app, t["id"])
@@ -339,7 +340,7 @@ def test_cancelled_ticket_refuses_any_change_api(app, api, users):
     client = api("gestor")
     before = snapshot(app)
     for body in ({"opening_description": "Mudou"}, {"channel": telefone}, {"status": t["status"]}):
-        response = client.put(f"/api/v1/ticket/{t['id']}", json=body)
+        response = client.put(f"/api/v1/ticket/{t['id']}", json={**body, "version": t["version"]})
         assert response.status_code == 409, body
         assert response.json["message"] == "Atendimento cancelado não aceita alterações."
     assert snapshot(app) == before
@@ -369,7 +370,7 @@ def test_cancelled_ticket_refuses_new_service_order(app, api, users):
 @pytest.mark.parametrize("person_type,document,message", [
     ("PF", "123.456.789-00", "CPF inválido: confira os dígitos."),
     ("PF", "111.111.111-11", "CPF inválido: confira os dígitos."),
-    ("PJ", "11.222.333/0001-00", "CNPJ inválido: confira os dígitos."),
+    ("PJ", "11.222.333/0001-00", "CNPJ inválido: confira os dígitos verificadores."),
 ])
 def test_invalid_document_is_refused(app, api, login, users, person_type, document, message):
     before = snapshot(app)

@@ -177,3 +177,78 @@ def test_customer_results_query_count_does_not_grow(app, users):
     assert fresh_two == fresh_ten == 3, (fresh_two, fresh_ten)  # contracts, addresses, grouped open count
     assert [r["open_count"] for r in rows] == [1] * 10
     assert all([c["status_label"] for c in r["contracts"]] == ["Ativo", "Cancelado"] for r in rows)
+
+
+@pytest.fixture
+def companies(app, users):
+    """Two alphanumeric CNPJs sharing their first characters, one starting with letters, and a CPF customer."""
+    with session(app) as s:
+        alfa = factories.customer(s, name="Alfa Tecnologia Ltda", person_type="PJ", document=factories.make_cnpj("12ABC34501DE"))
+        beta = factories.customer(s, name="Beta Comércio Ltda", person_type="PJ", document=factories.make_cnpj("12ABD0000001"))
+        letters = factories.customer(s, name="Gama Serviços", person_type="PJ", document=factories.make_cnpj("ABCDEF000001"))
+        other = factories.customer(s, name="João Pereira")
+        ticket = factories.ticket(s, user(s, "atendente"), owner=alfa)
+        s.commit()
+        return {"alfa": alfa.id, "beta": beta.id, "letters": letters.id, "other": other.id,
+                "letters_document": letters.document, "protocol": ticket.protocol}
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("12.ABC.345/01DE-35", {"alfa"}),   # whole, formatted
+    ("12ABC34501DE35", {"alfa"}),       # whole, as stored
+    ("12.abc.345/01de-35", {"alfa"}),   # lower case
+    ("12abc34501de35", {"alfa"}),
+    ("  12.Abc.345/01De-35 ", {"alfa"}),
+    ("12.ABC", {"alfa"}),               # its beginning, with or without punctuation, any case
+    ("12abc345", {"alfa"}),
+    ("12.ab", {"alfa", "beta"}),
+    ("12AB", {"alfa", "beta"}),
+    ("123", set()),                     # the digits of a CNPJ with letters are not its beginning
+    ("12.ABC.345/01DE-36", set()),      # a wrong check digit finds nobody
+    ("ab.cde", {"letters"}),            # a CNPJ starting with letters
+    ("abcdef0", {"letters"}),
+])
+def test_alphanumeric_cnpj_is_found_whole_or_by_its_beginning(app, companies, text, expected):
+    assert set(found(app, text)) == {companies[name] for name in expected}, text
+
+
+def test_a_name_and_a_cnpj_starting_with_the_same_letters_are_both_found(app, companies):
+    result = found(app, "gama")
+    assert result == [companies["letters"]]
+    assert found(app, companies["letters_document"][:6].lower()) == [companies["letters"]]
+
+
+def test_agent_search_page_finds_and_formats_the_alphanumeric_cnpj(app, login, companies):
+    import html
+
+    client = login("atendente")
+    for text in ("12.ABC.345/01DE-35", "12abc34501de35", "12.abc.345/01de-35"):
+        page = html.unescape(client.get("/atendimento/", query_string={"q": text}).get_data(as_text=True))
+        assert "Alfa Tecnologia Ltda" in page and "12.ABC.345/01DE-35" in page, text
+        assert "Beta Comércio" not in page and "João Pereira" not in page, text
+    page = html.unescape(client.get("/atendimento/?q=12.ab").get_data(as_text=True))
+    assert "Alfa Tecnologia Ltda" in page and "Beta Comércio Ltda" in page
+    assert "12.ABD.000/0001-" in page
+
+
+def test_customer_lookup_and_ticket_list_find_the_alphanumeric_cnpj(app, login, companies):
+    client = login("atendente")
+    rows = client.get("/lookup/customer?q=12.abc.345/01de-35").json["results"]
+    assert rows == [{"id": companies["alfa"], "text": "Alfa Tecnologia Ltda — 12.ABC.345/01DE-35"}]
+    page = login("gestor").get("/ticketview/list/?date_from=&text=12.abc.345").get_data(as_text=True)
+    assert companies["protocol"] in page
+
+
+def test_document_search_uses_the_index_on_postgresql(app, companies):
+    from app.domain.search import _criteria
+
+    with session(app) as s:
+        dialect = s.get_bind().dialect
+        if dialect.name != "postgresql":
+            pytest.skip("índices de busca só no PostgreSQL")
+        s.execute(sa.text("SET LOCAL enable_seqscan = off"))
+        for text in ("12.abc", "12abc34501de35"):
+            query = _criteria(text)[0]
+            compiled = query.compile(dialect=dialect)  # bound parameters, as the application sends them
+            plan = "\n".join(row[0] for row in s.connection().exec_driver_sql(f"EXPLAIN {compiled}", compiled.params))
+            assert "ix_search_customer_document" in plan or "customer_document_key" in plan, plan

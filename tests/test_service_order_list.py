@@ -358,9 +358,9 @@ def test_forged_ids_of_invisible_orders_are_refused_untouched(app, orders):
         forged = [orders["mine1"], orders["other"], 987654, "abc", orders["mine1"]]
         result = mass_close(s, tech, forged, "Feito")
         assert result.done == [str(orders["mine1"])]
-        assert result.refused == [("abc", "não encontrada ou fora da sua visão"),
-                                  (str(orders["other"]), "não encontrada ou fora da sua visão"),
-                                  ("987654", "não encontrada ou fora da sua visão")]
+        assert result.refused == [(str(orders["other"]), "não encontrada ou fora da sua visão"),
+                                  ("987654", "não encontrada ou fora da sua visão"),
+                                  ("abc", "não encontrada ou fora da sua visão")]
         later = dt.datetime(2030, 1, 1, 8)
         assert mass_reschedule(s, tech, [orders["other"]], later, later).done == []
         assert mass_assign_technician(s, tech, [orders["other"]], tech).done == []

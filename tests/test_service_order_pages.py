@@ -237,7 +237,7 @@ def test_atendente_cannot_use_mass_actions_nor_export(app, login, orders):
     assert orders["mine1"] in ids_on(page)
     assert 'id="mass-actions"' not in page and 'class="row-check"' not in page
     assert 'id="export-xlsx"' not in page and "/exportar/" not in page
-    assert client.get(f"/exportar/service_orders/xlsx?{OPEN}").status_code == 403
+    assert client.post(f"/exportar/service_orders/xlsx?{OPEN}").status_code == 403
     with session(app) as s:
         row = _row(s, orders["mine1"])
         assert row["technician_id"] == user(s, "tecnico").id and row["status"] == "open"
@@ -310,9 +310,9 @@ def test_xlsx_export_link_of_the_filtered_list_matches_the_page(app, login, data
     page = text_of(client.get(f"/serviceorderview/list/?{query}"))
     on_screen = ids_on(page)
     assert set(on_screen) == {d["a"], d["c"], d["d"], d["e"]}
-    link = re.search(r'id="export-xlsx"\s+href="([^"]+)"', page).group(1)
+    link = re.search(r'id="export-xlsx"\s+formaction="([^"]+)"', page).group(1)
     assert link.startswith("/exportar/service_orders/xlsx?") and "type=" in link
-    response = client.get(link)
+    response = client.post(link.replace("&amp;", "&"))
     assert response.status_code == 200
     assert response.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     rows = list(openpyxl.load_workbook(io.BytesIO(response.data)).active.iter_rows(values_only=True))

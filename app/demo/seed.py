@@ -262,7 +262,7 @@ def _ensure_users(session: Session) -> dict[str, Any]:
     from app.extensions import appbuilder
 
     sm = appbuilder.sm
-    password = os.environ.get("DEMO_PASSWORD", "demo12345")
+    password = os.environ.get("DEMO_PASSWORD", "Atende-demo-2026")
     users = {}
     for username, first, last, role in DEMO_USERS:
         user = sm.find_user(username=username)

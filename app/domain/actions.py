@@ -15,15 +15,20 @@ from sqlalchemy.orm import Session
 from app.domain import history, tickets
 from app.domain.clock import now
 from app.domain.errors import Conflict, DomainError, NotAllowed, ValidationError
+from app.domain.inputs import check_length, limit_of, parse_id
 from app.domain.params import get_parameters
 from app.domain.service_orders import open_service_orders, update_service_order
 from app.models import ClosingReason, Ticket, TicketMessage, TicketStatus
 
 ACT_PERMISSION = ("can_act", "TicketActionView")
 SAVE_PERMISSION = ("can_edit", "TicketView")
+CUSTOMER_ACT_PERMISSION = ("can_act", "TicketApi")
+CUSTOMER_ACTIONS = ("reiterate", "complaint", "reopen")
 SAVE = "save"
 SERVICE_ORDER_DECISIONS = {"finalize": "done", "cancel": "cancelled"}
 FROZEN = _l("Atendimento cancelado não aceita alterações.")
+TEXT_COLUMNS = {"closing_description": Ticket.closing_description, "reason": Ticket.cancel_reason,
+                "text": TicketMessage.body}  # where each action's text is kept: its length limit
 
 
 def status_of(session: Session, category: str) -> TicketStatus:
@@ -40,7 +45,7 @@ def _require_text(text: Any, message: Any, field: str) -> str:
     text = _text(text)
     if not text:
         raise ValidationError(message, field)
-    return text
+    return check_length(text, limit_of(TEXT_COLUMNS[field]), field)
 
 
 def _text(value: Any) -> str:
@@ -95,9 +100,18 @@ def _state_refusal(session: Session, ticket: Ticket, name: str) -> Optional[Any]
     raise KeyError(name)
 
 
+def _customer_may(session: Session, ticket: Ticket, user: Any, name: str) -> bool:
+    """A customer reiterates, complains about and reopens their own tickets (R16–R18, R30); nothing else."""
+    from app.domain.access import acts_as_customer, can_see_ticket
+
+    return (name in CUSTOMER_ACTIONS and _may(user, CUSTOMER_ACT_PERMISSION) and acts_as_customer(user)
+            and can_see_ticket(session, user, ticket.id))
+
+
 def refusal(session: Session, ticket: Ticket, user: Any, name: str) -> Optional[DomainError]:
     """The error that refuses an action (or "save") on a ticket for a user, or None when it applies."""
-    if not _may(user, SAVE_PERMISSION if name == SAVE else ACT_PERMISSION):
+    if not _may(user, SAVE_PERMISSION if name == SAVE else ACT_PERMISSION) and not _customer_may(
+            session, ticket, user, name):
         if name == SAVE:
             return NotAllowed(_l("Você não tem permissão para alterar atendimentos."))
         return NotAllowed(_l("Você não tem permissão para executar ações em atendimentos."))
@@ -231,7 +245,7 @@ def closing_reason_from(session: Session, payload: Any) -> Optional[ClosingReaso
     value = payload.get("closing_reason")
     if value in (None, ""):
         return None
-    reason = session.get(ClosingReason, int(value)) if str(value).isdigit() else None
+    reason = session.get(ClosingReason, parse_id(value)) if parse_id(value) else None
     if reason is None:
         raise ValidationError(_l("Motivo de fechamento não encontrado."), "closing_reason")
     return reason

@@ -14,6 +14,8 @@ from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.domain.inputs import BAD_CHARACTERS, has_bad_characters, in_date_range, parse_id
+
 Condition = Callable[[Any, dict, dt.datetime], Any]
 
 
@@ -36,9 +38,11 @@ class Criterion:
 
     def parse(self, raw: str) -> Any:
         raw = raw.strip()
+        if has_bad_characters(raw):
+            raise ValueError(raw)
         if self.kind == "ids" or self.kind == "lookup":
-            values = [int(part) for part in raw.split(",") if part.strip()]
-            if any(value <= 0 for value in values):
+            values = [parse_id(part) for part in raw.split(",") if part.strip()]
+            if None in values:
                 raise ValueError(raw)
             return values
         if self.kind == "bool":
@@ -61,11 +65,14 @@ class Criterion:
 
 
 def parse_date(raw: str) -> dt.date:
+    """A day typed as dd/mm/aaaa or aaaa-mm-dd, between 1900 and 2100."""
     for pattern in ("%d/%m/%Y", "%Y-%m-%d", "%Y-%m-%d %H:%M:%S"):
         try:
-            return dt.datetime.strptime(raw, pattern).date()
+            day = dt.datetime.strptime(raw, pattern).date()
         except ValueError:
             continue
+        if in_date_range(day):
+            return day
     raise ValueError(raw)
 
 
@@ -98,7 +105,7 @@ class CriteriaSet:
             except (ValueError, TypeError):
                 selection.errors.append(
                     gettext("Filtro “%(label)s”: valor inválido (%(value)s); o filtro foi ignorado.",
-                            label=criterion.label, value=raw[:40])
+                            label=criterion.label, value=BAD_CHARACTERS.sub("", raw[:40]))
                 )
         return selection
 

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Iterable, Optional
 
 from flask_babel import gettext, ngettext
 
 SUMMARY_LIMIT = 10
+ID_MAX = 2**63 - 1  # a larger id names no record (and would not fit the database's integer)
 
 
 def _tickets(done: int, refused: int) -> tuple[str, str]:
@@ -22,6 +23,22 @@ def _service_orders(done: int, refused: int) -> tuple[str, str]:
 NOUNS: dict[str, Callable[[int, int], tuple[str, str]]] = {"ticket": _tickets, "service_order": _service_orders}
 
 
+def unique_ids(ids: Iterable[Any]) -> list[Any]:
+    """The selected ids once each, in the order given: integers where they are, anything else as sent."""
+    wanted: list[Any] = []
+    for raw in ids:
+        try:
+            wanted.append(int(raw))
+        except (TypeError, ValueError):
+            wanted.append(str(raw))
+    return list(dict.fromkeys(wanted))
+
+
+def storable(ids: Iterable[Any]) -> list[int]:
+    """The ids that can name a record (positive 64-bit integers); a query never sees the others."""
+    return [i for i in ids if isinstance(i, int) and not isinstance(i, bool) and 0 < i <= ID_MAX]
+
+
 @dataclass
 class MassResult:
     """done: labels of the changed records; refused: (label, pt-BR reason) of each record left untouched."""
@@ -32,6 +49,13 @@ class MassResult:
 
     def refuse(self, label: Any, reason: Any) -> None:
         self.refused.append((str(label), str(reason).rstrip(".")))
+
+    @property
+    def settled(self) -> int:
+        return len(self.done) + len(self.refused)
+
+    def stage(self, session: Any, label: Any, reason: Any = None) -> None:
+        """Keep one record's outcome in the transaction of its change (a background job's report); nothing here."""
 
     def summary(self, done_text: Optional[str] = None) -> str:
         """Flash text, e.g. "3 ordens alteradas; 2 recusadas: 123 (OS já finalizada não aceita alterações), …"."""

@@ -179,10 +179,20 @@ def pdf_filename(data: dict[str, Any]) -> str:
     return f"atendimento-{data['protocol']}.pdf"
 
 
+LINE = 4.0  # mm from one line of 8 pt text to the next
+PAD = 1.0  # mm of padding in a table cell
+HISTORY_VALUE_MAX = 300  # characters of a history value in the PDF: the full texts are printed in their own sections
+
+
 def build_pdf(data: dict[str, Any]) -> bytes:
-    """Render the printable data as an A4 PDF with a Unicode font (pt-BR accents)."""
+    """Render the printable data as an A4 PDF with a Unicode font (pt-BR accents).
+
+    Text is wrapped once per cell with the font's widths (app.domain.exports.wrap) and drawn line by line, so a
+    ticket with every text at its limit prints in well under two seconds; a row taller than a page goes on over the
+    next ones, its headings repeated."""
     from fpdf import FPDF
-    from fpdf.fonts import FontFace
+
+    from app.domain.exports import wrap
 
     header_text = _("Atendimento — Protocolo %(protocol)s", protocol=data["protocol"])
     footer_left = _("Emitido em %(when)s por %(user)s", when=data["printed_at"], user=data["printed_by"])
@@ -193,7 +203,7 @@ def build_pdf(data: dict[str, Any]) -> bytes:
             self.cell(0, 7, header_text, new_x="LMARGIN", new_y="NEXT")
             self.set_font(FONT, "", 8)
             self.set_text_color(90, 90, 90)
-            self.cell(0, 5, _text(data["customer_name"]) + (f" — {data['status']}" if data["status"] else ""),
+            self.cell(0, 5, _text(data["customer_name"])[:150] + (f" — {data['status']}" if data["status"] else ""),
                       new_x="LMARGIN", new_y="NEXT")
             self.set_text_color(0, 0, 0)
             self.set_draw_color(150, 150, 150)
@@ -214,62 +224,122 @@ def build_pdf(data: dict[str, Any]) -> bytes:
     pdf.set_author("Atende")
     pdf.set_creator("Atende")
     pdf.set_margins(12, 12, 12)
-    pdf.set_auto_page_break(True, margin=16)
+    pdf.set_auto_page_break(False)
     pdf.add_font(FONT, "", os.path.join(FONT_DIR, "DejaVuSans.ttf"))
     pdf.add_font(FONT, "B", os.path.join(FONT_DIR, "DejaVuSans-Bold.ttf"))
     pdf.add_page()
-    width = pdf.epw
-    heading = FontFace(emphasis="BOLD", fill_color=(230, 230, 230))
-    label_style = FontFace(emphasis="BOLD")
+    bottom = pdf.h - 16
+
+    def room(height: float) -> None:
+        """A new page when the next ``height`` mm do not fit on this one."""
+        if pdf.get_y() + height > bottom:
+            pdf.add_page()
 
     def section(title: str) -> None:
-        if pdf.get_y() > pdf.h - 40:
-            pdf.add_page()
+        room(6 + 3 * LINE)
         pdf.ln(3)
         pdf.set_font(FONT, "B", 10)
         pdf.cell(0, 6, title, new_x="LMARGIN", new_y="NEXT")
         pdf.set_font(FONT, "", 8)
 
-    def table(headings: list[str], rows: list[list[str]], widths: tuple[int, ...]) -> None:
-        with pdf.table(
-            col_widths=widths, width=width, text_align="LEFT", v_align="TOP", line_height=4, padding=1,
-            headings_style=heading, repeat_headings=1, first_row_as_headings=True,
-        ) as t:
-            row = t.row()
-            for text in headings:
-                row.cell(text)
-            for values in rows:
-                row = t.row()
-                for text in values:
-                    row.cell(text or "")
+    def paragraph(text: str) -> None:
+        for part in (text or "—").split("\n"):
+            for line in wrap(pdf, part, pdf.epw) or [""]:
+                room(LINE)
+                pdf.text(pdf.l_margin, pdf.get_y() + LINE - 1, line)
+                pdf.set_y(pdf.get_y() + LINE)
+
+    def table(headings: list[str], rows: list[list[str]], widths: tuple[int, ...], bold_first: bool = False) -> None:
+        """Rows of wrapped cells under repeated headings; the columns share the page width in these proportions."""
+        sizes = [width * pdf.epw / sum(widths) for width in widths]
+        styles = ["B" if bold_first and index == 0 else "" for index in range(len(widths))]
+
+        def font(style: str) -> None:
+            if pdf.font_style != style:
+                pdf.set_font(FONT, style, 8)
+
+        def lines_of(values: list[str], bold: bool = False) -> list[list[str]]:
+            found = []
+            for value, size, style in zip(values, sizes, styles):
+                font("B" if bold else style)
+                found.append([line for part in (value or "").split("\n") for line in wrap(pdf, part, size - 2 * PAD)])
+            font("")
+            return found
+
+        def draw(cells: list[list[str]], start: int, stop: int, bold: bool = False) -> None:
+            y, x = pdf.get_y(), pdf.l_margin
+            height = (stop - start) * LINE + PAD
+            if bold:
+                pdf.set_fill_color(230, 230, 230)
+                pdf.rect(pdf.l_margin, y, pdf.epw, height, style="F")
+                pdf.set_fill_color(0, 0, 0)  # text() wraps every string in a colour change unless fill == text colour
+            for lines, size, style in zip(cells, sizes, styles):
+                font("B" if bold else style)
+                for index, line in enumerate(lines[start:stop]):
+                    pdf.text(x + PAD, y + PAD + (index + 1) * LINE - 1, line)
+                x += size
+            font("")
+            pdf.set_draw_color(200, 200, 200)
+            pdf.line(pdf.l_margin, y + height, pdf.l_margin + pdf.epw, y + height)
+            pdf.set_y(y + height)
+
+        head = lines_of(headings, bold=True) if headings else []
+        head_lines = max(map(len, head), default=0)
+
+        def new_page() -> None:
+            pdf.add_page()
+            if head:
+                draw(head, 0, head_lines, bold=True)
+
+        if head:
+            room((head_lines + 2) * LINE + 2 * PAD)
+            draw(head, 0, head_lines, bold=True)
+        capacity = max(int((bottom - pdf.t_margin - 20 - head_lines * LINE - PAD) // LINE), 1)
+        for values in rows:
+            cells = lines_of([value or ("—" if bold_first else "") for value in values])
+            total, start = max(max(map(len, cells)), 1), 0
+            while True:
+                fits = int((bottom - pdf.get_y() - PAD) // LINE)
+                if total - start <= fits:
+                    draw(cells, start, total)
+                    break
+                if total - start <= capacity and start == 0:
+                    new_page()  # the row moves whole to the next page
+                    continue
+                if fits > 0:
+                    draw(cells, start, start + fits)  # a row taller than a page goes on over the next ones
+                    start += fits
+                new_page()
 
     section(_("Dados do atendimento"))
-    with pdf.table(
-        col_widths=(32, 68), width=width, text_align="LEFT", v_align="TOP", line_height=4.5, padding=1,
-        first_row_as_headings=False, borders_layout="HORIZONTAL_LINES",
-    ) as t:
-        for label, value in data["fields"]:
-            row = t.row()
-            row.cell(label, style=label_style)
-            row.cell(value or "—")
+    table([], [[label, value] for label, value in data["fields"]], (32, 68), bold_first=True)
 
     for label, value in data["descriptions"]:
         section(label)
-        pdf.multi_cell(0, 4.5, value or "—", new_x="LMARGIN", new_y="NEXT")
+        paragraph(value)
+
+    def short(value: str) -> str:
+        return value if len(value) <= HISTORY_VALUE_MAX else value[:HISTORY_VALUE_MAX].rstrip() + " […]"
 
     section(_("Histórico (%(count)d movimentações)", count=len(data["history"])))
     table(
         [_("Data"), _("Usuário"), _("Movimentação"), _("Valor anterior"), _("Novo valor"), _("Observação")],
-        [[h["when"], h["user"], h["what"], h["old"], h["new"], h["note"]]
+        [[h["when"], h["user"], h["what"], short(h["old"]), short(h["new"]), short(h["note"])]
          for h in data["history"]],
         (17, 15, 19, 19, 19, 16),
     )
 
     section(_("Mensagens"))
-    if data["messages"]:
-        table([_("Data"), _("Autor"), _("Tipo"), _("Mensagem")],
-              [[m["when"], m["author"], m["visibility"], m["body"]] for m in data["messages"]], (17, 15, 14, 54))
-    else:
+    for message in data["messages"]:  # the whole width for the text: a long message reads like a letter
+        room(3 * LINE)
+        pdf.set_font(FONT, "B", 8)
+        paragraph(" — ".join(part for part in (message["when"], message["author"], message["visibility"]) if part))
+        pdf.set_font(FONT, "", 8)
+        paragraph(message["body"])
+        pdf.set_draw_color(200, 200, 200)
+        pdf.line(pdf.l_margin, pdf.get_y() + 1, pdf.l_margin + pdf.epw, pdf.get_y() + 1)
+        pdf.set_y(pdf.get_y() + 2)
+    if not data["messages"]:
         pdf.cell(0, 5, _("Nenhuma mensagem."), new_x="LMARGIN", new_y="NEXT")
 
     section(_("Arquivos"))
@@ -285,4 +355,3 @@ def build_pdf(data: dict[str, Any]) -> bytes:
               [[o["number"], o["type"], o["status"], o["technician"], o["opened_at"], o["description"]]
                for o in data["service_orders"]], (7, 15, 12, 16, 17, 33))
     return bytes(pdf.output())
-

@@ -8,27 +8,32 @@ from sqlalchemy import func, or_, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
-from app.domain.access import ticket_condition
-from app.domain.documents import digits, format_document
+from app.domain.access import contract_condition, customer_condition, ticket_condition, valid_id
+from app.domain.documents import digits, document_prefix, format_document
 from app.domain.errors import ValidationError
+from app.domain.inputs import parse_id
 from app.domain.labels import choice_label
 from app.models import Contract, Customer, CustomerEmail, CustomerPhone, Ticket
 
 LIMIT = 20
 
 
-def find_customers(session: Session, text: str, limit: int = LIMIT) -> list[Customer]:
+def find_customers(session: Session, text: str, limit: int = LIMIT, scope: Optional[Any] = None) -> list[Customer]:
     """Find customers by name (prefix or any word), CPF/CNPJ, phone, e-mail, protocol or contract login/number.
 
-    The kind of text picks the criteria (digits: document, phone, protocol; "@": e-mail; else name);
+    The kind of text picks the criteria (digits: document, phone, protocol; "@": e-mail; else name, and an
+    alphanumeric CNPJ in any case, with or without punctuation, whole or its beginning);
     each runs as its own small indexed query (LIMIT ``limit``) and the ids are merged in that order,
     so no OR across tables defeats the indexes (migration 0003 has the PostgreSQL indexes).
+    ``scope`` (a condition on Customer, app.domain.access) limits every criterion to the customers a user may see.
     """
     text = (text or "").strip()
     if not text:
         return []
     ids: list[int] = []
     for query in _criteria(text):
+        if scope is not None:
+            query = query.where(query.selected_columns[0].in_(select(Customer.id).where(scope)))
         for customer_id in session.scalars(query.limit(limit)):
             if customer_id is not None and customer_id not in ids:
                 ids.append(customer_id)
@@ -63,9 +68,16 @@ def _criteria(text: str) -> list[Any]:
         queries.append(select(CustomerEmail.customer_id)
                        .where(func.lower(CustomerEmail.email).like(f"{_escape(text.lower())}%", escape="\\")))
     else:
+        document = document_prefix(text)  # an alphanumeric CNPJ, whole or in part, as stored (upper case)
+        by_document = [_by_document(document)] if document and len(document) >= 3 else []
+        shaped = any(ch.isdigit() or ch in "./-" for ch in text)
+        if shaped:
+            queries += by_document
         lowered = _escape(" ".join(text.lower().split()))
         queries.append(select(Customer.id).where(func.lower(Customer.name).like(f"{lowered}%", escape="\\")))
         queries.append(select(Customer.id).where(func.lower(Customer.name).like(f"% {lowered}%", escape="\\")))
+        if not shaped:  # letters only: a name first, then a CNPJ that starts so
+            queries += by_document
     if " " not in text and len(text) >= 3:
         escaped = _escape(text)
         queries.append(select(Contract.customer_id).where(or_(Contract.login == text, Contract.number == text)))
@@ -74,21 +86,35 @@ def _criteria(text: str) -> list[Any]:
     return queries
 
 
+def _by_document(document: str) -> Any:
+    """Customers whose stored CPF/CNPJ is the document, or starts with it (index ix_search_customer_document)."""
+    if len(document) == 14:
+        return select(Customer.id).where(Customer.document == document)
+    return select(Customer.id).where(Customer.document.like(f"{document}%"))
+
+
 def _escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def lookup(session: Session, kind: str, text: str, customer_id: Optional[str], user: Any,
            show_cancelled: bool = False) -> Optional[list[tuple[int, str]]]:
-    """Return up to 20 (id, label) pairs for a remote select; cancelled contracts only on request (R7)."""
+    """Return up to 20 (id, label) pairs for a remote select, only of what the user may see (app.domain.access);
+    cancelled contracts only on request (R7)."""
     text = (text or "").strip()
     if kind == "customer":
-        return [(c.id, f"{c.name} — {format_document(c.document)}") for c in find_customers(session, text)]
+        found = find_customers(session, text, scope=customer_condition(user))
+        return [(c.id, f"{c.name} — {format_document(c.document)}") for c in found]
     if kind == "contract":
         query = select(Contract).order_by(Contract.number).limit(LIMIT)
+        condition = contract_condition(user)
+        if condition is not None:
+            query = query.where(condition)
         if not show_cancelled:
             query = query.where(Contract.status != "cancelled")
-        if customer_id and str(customer_id).isdigit():
+        if customer_id and str(customer_id).isascii() and str(customer_id).isdigit():
+            if not valid_id(int(customer_id)):
+                return []
             query = query.where(Contract.customer_id == int(customer_id))
         elif not text:
             return []
@@ -109,8 +135,8 @@ def lookup(session: Session, kind: str, text: str, customer_id: Optional[str], u
 
 def customer_and_contract(session: Session, customer_id: Optional[str], contract_id: Optional[str]) -> tuple[Optional[Customer], Optional[Contract]]:
     """Resolve the ids posted by the start-ticket form."""
-    customer = session.get(Customer, int(customer_id)) if customer_id and customer_id.isdigit() else None
-    contract = session.get(Contract, int(contract_id)) if contract_id and contract_id.isdigit() else None
+    customer = session.get(Customer, parse_id(customer_id)) if parse_id(customer_id) else None
+    contract = session.get(Contract, parse_id(contract_id)) if parse_id(contract_id) else None
     if contract is not None and customer is None:
         customer = contract.customer
     if contract is not None and contract.customer_id != customer.id:

@@ -14,7 +14,7 @@ from app.domain.access import service_order_condition
 from app.domain.clock import now
 from app.domain.errors import Conflict, DomainError, NotAllowed, ValidationError
 from app.domain.labels import choice_label
-from app.domain.mass import MassResult
+from app.domain.mass import ID_MAX, MassResult, storable, unique_ids
 from app.domain.ticket_fields import person_name
 from app.models import (
     SERVICE_ORDER_STATUSES, Contract, Customer, CustomerAddress, ServiceOrder, ServiceOrderType, Site, Ticket,
@@ -177,57 +177,79 @@ NOT_VISIBLE = _l("não encontrada ou fora da sua visão")
 UNCHANGED = _l("nada a alterar")
 
 
-def _visible_ids(session: Session, user: Any, ids: Iterable[Any], result: MassResult) -> list[int]:
-    """The selected ids the user may see, in the order given; any other id is refused without touching it."""
-    wanted: list[int] = []
-    for raw in ids:
-        try:
-            wanted.append(int(raw))
-        except (TypeError, ValueError):
-            result.refuse(raw, NOT_VISIBLE)
-    wanted = list(dict.fromkeys(wanted))
-    query = select(ServiceOrder.id).where(ServiceOrder.id.in_(wanted))
+def list_scope(user: Any, mine: bool = False) -> Optional[Any]:
+    """The OS a list shows before any filter: all the user may see, or only their own ("Minhas OS")."""
     condition = service_order_condition(user)
-    if condition is not None:
-        query = query.where(condition)
-    found = set(session.scalars(query))
+    if not mine:
+        return condition
+    own = ServiceOrder.technician_id == getattr(user, "id", None)
+    return own if condition is None else and_(condition, own)
+
+
+def _each(session: Session, user: Any, ids: Iterable[Any], change: Callable[[ServiceOrder], None],
+          scope: Optional[Any] = None, result: Optional[MassResult] = None) -> MassResult:
+    """Change each selected OS, in the order given, through the single-OS rules, committing each on its own or
+    refusing it whole; one the user may not see (or outside the list's narrower scope) is refused unseen."""
+    result = result if result is not None else MassResult(kind="service_order")
+    wanted = unique_ids(ids)
+    query = select(ServiceOrder.id).where(ServiceOrder.id.in_(storable(wanted)))
+    for condition in (service_order_condition(user), scope):
+        if condition is not None:
+            query = query.where(condition)
+    inside = set(session.scalars(query)) if wanted else set()
     for order_id in wanted:
-        if order_id not in found:
-            result.refuse(order_id, NOT_VISIBLE)
-    return [order_id for order_id in wanted if order_id in found]
-
-
-def _each(session: Session, user: Any, ids: Iterable[Any], change: Callable[[ServiceOrder], None]) -> MassResult:
-    """Change each visible OS through the single-OS rules, committing each on its own or refusing it whole."""
-    result = MassResult(kind="service_order")
-    for order_id in _visible_ids(session, user, ids, result):
-        order = session.get(ServiceOrder, order_id)
+        order = session.get(ServiceOrder, order_id) if order_id in inside else None
+        if order is None:
+            _settle(session, result, order_id, NOT_VISIBLE)
+            continue
         previous = order.status
         try:
             with session.no_autoflush:
                 change(order)
                 if not update_service_order(session, order, user):
                     raise _closed(previous) if previous in CLOSED_STATUSES else ValidationError(UNCHANGED)
+            result.stage(session, order_id)
             session.commit()
         except DomainError as error:
             session.rollback()
-            result.refuse(order_id, error.message)
+            _settle(session, result, order_id, error.message)
             continue
         result.done.append(str(order_id))
     return result
 
 
-def mass_assign_technician(session: Session, user: Any, ids: Iterable[Any], technician: Optional[User]) -> MassResult:
+def _settle(session: Session, result: MassResult, label: Any, reason: Any) -> None:
+    result.stage(session, label, reason)
+    session.commit()
+    result.refuse(label, reason)
+
+
+def technician_from(session: Session, form: Any) -> Optional[User]:
+    """The technician chosen in a mass-assign form; the explicit empty choice means "no technician"."""
+    if "technician" not in form:
+        raise ValidationError(_l("Escolha um técnico ou a opção “Sem técnico”."), "technician")
+    raw = str(form.get("technician") or "").strip()
+    if not raw:
+        return None
+    technician = session.get(User, int(raw)) if raw.isdigit() and int(raw) <= ID_MAX else None
+    if technician is None:
+        raise ValidationError(_l("Técnico não encontrado."), "technician")
+    return technician  # whether it may take an OS is checked on each OS (_check_technician)
+
+
+def mass_assign_technician(session: Session, user: Any, ids: Iterable[Any], technician: Optional[User],
+                           scope: Optional[Any] = None, result: Optional[MassResult] = None) -> MassResult:
     """Give the selected OS to one technician (None leaves them unassigned)."""
 
     def change(order: ServiceOrder) -> None:
         order.technician = technician
 
-    return _each(session, user, ids, change)
+    return _each(session, user, ids, change, scope, result)
 
 
 def mass_reschedule(session: Session, user: Any, ids: Iterable[Any], start: Optional[dt.datetime],
-                    end: Optional[dt.datetime]) -> MassResult:
+                    end: Optional[dt.datetime], scope: Optional[Any] = None,
+                    result: Optional[MassResult] = None) -> MassResult:
     """Move the selected OS to a new window; an open OS becomes scheduled."""
     if start is None:
         raise ValidationError(_l("Informe o início agendado."), "scheduled_start")
@@ -237,11 +259,11 @@ def mass_reschedule(session: Session, user: Any, ids: Iterable[Any], start: Opti
         if order.status == "open":
             order.status = "scheduled"
 
-    return _each(session, user, ids, change)
+    return _each(session, user, ids, change, scope, result)
 
 
 def mass_close(session: Session, user: Any, ids: Iterable[Any], closing_notes: Optional[str],
-               status: str = "done") -> MassResult:
+               status: str = "done", scope: Optional[Any] = None, result: Optional[MassResult] = None) -> MassResult:
     """Finish or cancel the selected OS with the same closing notes."""
     if status not in CLOSED_STATUSES:
         raise ValidationError(_l("Situação de OS inválida."), "status")
@@ -252,7 +274,7 @@ def mass_close(session: Session, user: Any, ids: Iterable[Any], closing_notes: O
         if notes:
             order.closing_notes = notes
 
-    return _each(session, user, ids, change)
+    return _each(session, user, ids, change, scope, result)
 
 
 # ---------------------------------------------------------------- the technician's day

@@ -99,7 +99,7 @@ def _city(ids: list[int], values: dict, when: dt.datetime) -> Any:
 
 def _text(value: str, values: dict, when: dt.datetime) -> Any:
     """Protocol prefix, the customer's name or document, or words of the descriptions."""
-    from app.domain.documents import digits
+    from app.domain.documents import digits, document_prefix
 
     pattern = f"%{value.lower()}%"
     conditions = [
@@ -111,6 +111,9 @@ def _text(value: str, values: dict, when: dt.datetime) -> Any:
     if number and len(number) >= 4:
         conditions.append(Ticket.protocol.like(f"{number}%"))
         conditions.append(Ticket.customer_id.in_(select(Customer.id).where(Customer.document.like(f"{number}%"))))
+    document = document_prefix(value)
+    if document and len(document) >= 4 and not document.isdigit() and not document.isalpha():  # alphanumeric CNPJ
+        conditions.append(Ticket.customer_id.in_(select(Customer.id).where(Customer.document.like(f"{document}%"))))
     return or_(*conditions)
 
 

@@ -12,12 +12,13 @@ from typing import Any, Callable, Iterable, Optional
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.domain import actions, history, tickets
 from app.domain.errors import DomainError, ValidationError
-from app.domain.mass import MassResult
+from app.domain.inputs import check_length, limit_of
+from app.domain.mass import MassResult, storable, unique_ids
 from app.models import (
     OPEN_SERVICE_ORDER_STATUSES,
     ClosingReason,
@@ -33,6 +34,10 @@ from app.models import (
 EDITABLE = ("status", "department", "priority", "subject", "due_at", "assignees_add", "assignees_remove")
 NOT_VISIBLE = _l("não encontrado ou fora da sua visão")
 STALE = _l("alterado por outro usuário ao mesmo tempo; tente de novo")
+# what the single-ticket rules read, loaded with the ticket: two queries instead of one per relation
+EAGER = [joinedload(getattr(Ticket, name)) for name in (
+    "customer", "contract", "site", "subject", "department", "priority", "channel", "status", "sub_status",
+    "closing_reason", "related_ticket")] + [selectinload(Ticket.assignees), selectinload(Ticket.service_orders)]
 
 
 @dataclass
@@ -45,43 +50,59 @@ class MassEdit:
         return bool(self.values)
 
 
-def visible(session: Session, ids: Iterable[int], scope: Optional[Any], result: MassResult) -> list[Ticket]:
+def visible(session: Session, ids: Iterable[Any], scope: Optional[Any], result: MassResult) -> list[Ticket]:
     """The selected tickets inside the scope, in the order given; the others are refused."""
-    wanted = list(dict.fromkeys(int(i) for i in ids))
-    query = select(Ticket).where(Ticket.id.in_(wanted))
-    if scope is not None:
-        query = query.where(scope)
-    found = {ticket.id: ticket for ticket in session.scalars(query)}
+    wanted = unique_ids(ids)
+    found = {ticket.id: ticket for ticket in session.scalars(_in_scope(select(Ticket), wanted, scope))}
     for ticket_id in wanted:
         if ticket_id not in found:
             result.refuse(f"#{ticket_id}", NOT_VISIBLE)
     return [found[i] for i in wanted if i in found]
 
 
-def _each(session: Session, ids: Iterable[int], scope: Optional[Any],
-          change: Callable[[Ticket], None]) -> MassResult:
-    result = MassResult()
-    ticket_ids = [ticket.id for ticket in visible(session, ids, scope, result)]
-    for ticket_id in ticket_ids:
-        ticket = session.get(Ticket, ticket_id)
+def _in_scope(query: Any, ids: list[Any], scope: Optional[Any]) -> Any:
+    query = query.where(Ticket.id.in_(storable(ids)))
+    return query if scope is None else query.where(scope)
+
+
+def _each(session: Session, ids: Iterable[Any], scope: Optional[Any], change: Callable[[Ticket], None],
+          result: Optional[MassResult] = None) -> MassResult:
+    """Change each selected ticket, in the order given, through the single-ticket rules: each is committed
+    on its own with its history, or refused whole with the reason; one outside the scope is refused unseen."""
+    result = result if result is not None else MassResult()
+    wanted = unique_ids(ids)
+    inside = set(session.scalars(_in_scope(select(Ticket.id), wanted, scope))) if wanted else set()
+    for ticket_id in wanted:
+        ticket = session.get(Ticket, ticket_id, options=EAGER, populate_existing=True) if ticket_id in inside else None
+        if ticket is None:
+            _settle(session, result, f"#{ticket_id}", NOT_VISIBLE)
+            continue
         protocol = ticket.protocol
         try:
             with session.no_autoflush:
                 change(ticket)
+            result.stage(session, protocol)
             session.commit()
         except DomainError as error:
             session.rollback()
-            result.refuse(protocol, error.message)
+            _settle(session, result, protocol, error.message)
             continue
         except StaleDataError:
             session.rollback()
-            result.refuse(protocol, STALE)
+            _settle(session, result, protocol, STALE)
             continue
         result.done.append(protocol)
     return result
 
 
-def mass_edit(session: Session, user: Any, ids: Iterable[int], edit: MassEdit, scope: Optional[Any]) -> MassResult:
+def _settle(session: Session, result: MassResult, label: str, reason: Any) -> None:
+    result.stage(session, label, reason)
+    session.commit()
+    result.refuse(label, reason)
+
+
+def mass_edit(session: Session, user: Any, ids: Iterable[Any], edit: MassEdit, scope: Optional[Any],
+              result: Optional[MassResult] = None) -> MassResult:
     """Apply the chosen fields to each ticket through the single-ticket rules (R9–R12)."""
     if not edit:
         raise ValidationError(_l("Escolha ao menos um campo para alterar."))
@@ -101,16 +122,17 @@ def mass_edit(session: Session, user: Any, ids: Iterable[int], edit: MassEdit, s
             ticket.due_at = values["due_at"]
             tickets.update_ticket(session, ticket, user)
 
-    return _each(session, ids, scope, change)
+    return _each(session, ids, scope, change, result)
 
 
-def mass_close(session: Session, user: Any, ids: Iterable[int], closing_description: str,
+def mass_close(session: Session, user: Any, ids: Iterable[Any], closing_description: str,
                closing_reason: Optional[ClosingReason], scope: Optional[Any],
-               service_orders: Optional[str] = None) -> MassResult:
+               service_orders: Optional[str] = None, result: Optional[MassResult] = None) -> MassResult:
     """Finalize each open ticket with the same closing data (R9, R21) and its open OS as decided (R28)."""
     description = (closing_description or "").strip()
     if not description:
         raise ValidationError(_l("Informe a descrição do fechamento."), "closing_description")
+    check_length(description, limit_of(Ticket.closing_description), "closing_description")
     if closing_reason is not None and not closing_reason.active:
         raise ValidationError(_l("Motivo de fechamento inativo."), "closing_reason")
     decision = actions.service_order_decision(service_orders)
@@ -120,12 +142,12 @@ def mass_close(session: Session, user: Any, ids: Iterable[int], closing_descript
         history.record(session, ticket, user, "action", field="mass_close", new=description,
                        note=_l("Fechado em massa"))
 
-    return _each(session, ids, scope, change)
+    return _each(session, ids, scope, change, result)
 
 
 def with_open_service_orders(session: Session, ids: Iterable[int], scope: Optional[Any]) -> list[str]:
     """Protocols of the selected tickets, inside the scope, that have open service orders (R28)."""
-    query = (select(Ticket.protocol).where(Ticket.id.in_(list(ids)), Ticket.id.in_(
+    query = (select(Ticket.protocol).where(Ticket.id.in_(storable(unique_ids(ids))), Ticket.id.in_(
         select(ServiceOrder.ticket_id).where(ServiceOrder.status.in_(OPEN_SERVICE_ORDER_STATUSES))))
         .order_by(Ticket.protocol))
     if scope is not None:
@@ -145,7 +167,8 @@ def delete_preview(session: Session, ids: Iterable[int], scope: Optional[Any]) -
     return drafts, result
 
 
-def mass_delete_drafts(session: Session, user: Any, ids: Iterable[int], scope: Optional[Any]) -> MassResult:
+def mass_delete_drafts(session: Session, user: Any, ids: Iterable[Any], scope: Optional[Any],
+                       result: Optional[MassResult] = None) -> MassResult:
     """Delete the drafts among the selected tickets (R2); the others are refused by protocol."""
 
     def change(ticket: Ticket) -> None:
@@ -154,7 +177,7 @@ def mass_delete_drafts(session: Session, user: Any, ids: Iterable[int], scope: O
         tickets.delete_ticket(session, ticket)
         session.delete(ticket)
 
-    return _each(session, ids, scope, change)
+    return _each(session, ids, scope, change, result)
 
 
 def edit_from_form(session: Session, form: Any) -> MassEdit:

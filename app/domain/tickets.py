@@ -6,6 +6,7 @@ from typing import Any, Iterable, Optional
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
 from app.domain import history, protocol
@@ -13,6 +14,7 @@ from app.domain.clock import now
 from app.domain.errors import Conflict, ValidationError
 from app.domain.params import get_parameters
 from app.domain.ticket_fields import FIELD_LABELS
+from app.domain.versions import check_version
 from app.models import (
     OPEN_CATEGORIES,
     Channel,
@@ -43,6 +45,10 @@ RELATIONS: dict[str, type] = {
     "closing_reason": ClosingReason,
     "related_ticket": Ticket,
 }
+STALE_TICKET = _l(
+    "Este atendimento foi alterado por outro usuário enquanto você editava. "
+    "Recarregue a página para ver a versão atual; nada foi salvo."
+)
 ACTIVE_ONLY = ("subject", "department", "priority", "channel", "status", "sub_status", "closing_reason")
 COLUMNS = (
     "type",
@@ -131,19 +137,50 @@ def create_ticket(session: Session, ticket: Ticket, user: Any) -> Ticket:
     return ticket
 
 
+PORTAL_SUBJECT_REFUSED = _l("Este assunto não está disponível na central do assinante.")
+PORTAL_CONTRACT_REFUSED = _l("Contrato não encontrado entre os seus contratos.")
+
+
+def open_portal_ticket(session: Session, user: Any, customer: Customer, subject: Optional[Subject],
+                       contract: Optional[Contract] = None, description: Optional[str] = None) -> Ticket:
+    """Open a customer's own ticket from the portal or the API with only the fields a customer sets (R20, R30).
+
+    Opener and assignee are the portal's configured user (the customer's own user as opener when none is
+    configured), the channel is the active portal channel; the history records the customer who asked.
+    """
+    from app.domain.access import NotForCustomers
+
+    if subject is None:
+        raise ValidationError(_l("Escolha o assunto do atendimento."), "subject")
+    if not (subject.portal_available and subject.active):
+        raise NotForCustomers(PORTAL_SUBJECT_REFUSED, "subject")
+    if contract is not None and contract.customer_id != customer.id:
+        raise NotForCustomers(PORTAL_CONTRACT_REFUSED, "contract")
+    description = description.strip() if isinstance(description, str) else ""
+    if not description:
+        raise ValidationError(_l("Descreva o que está acontecendo."), "opening_description")
+    staff = get_parameters(session).portal_user
+    channel = session.scalar(select(Channel).where(Channel.is_portal.is_(True), Channel.active.is_(True))
+                             .order_by(Channel.id).limit(1))
+    ticket = Ticket(type="customer", customer=customer, contract=contract, subject=subject, channel=channel,
+                    direction="inbound", opening_description=description, is_draft=False,
+                    opened_by=staff or customer.portal_user or user)
+    if staff is not None:
+        ticket.assignees = [staff]
+    return create_ticket(session, ticket, user)
+
+
 def update_ticket(
-    session: Session, ticket: Ticket, user: Any, expected_version: Optional[int] = None
+    session: Session, ticket: Ticket, user: Any, expected_version: Any = None, version_required: bool = False
 ) -> list[str]:
-    """Check and record the pending changes of a loaded ticket (R9, R11, R12)."""
+    """Check and record the pending changes of a loaded ticket (R9, R11, R12).
+
+    A person's edit (version_required) names the version they read: a missing or stale one saves nothing.
+    """
     with session.no_autoflush:
         before = _stored_state(session, ticket)
-        if expected_version not in (None, "") and int(expected_version) != before["version"]:
-            raise Conflict(
-                _l(
-                    "Este atendimento foi alterado por outro usuário enquanto você editava. "
-                    "Recarregue a página para ver a versão atual; nada foi salvo."
-                )
-            )
+        if version_required or expected_version not in (None, ""):
+            check_version(before["version"], expected_version, STALE_TICKET)
         _blank_to_none(ticket)
         after = _current_state(ticket)
         changed = [name for name in after if after[name] != before[name]]
@@ -204,22 +241,17 @@ def update_ticket(
     return changed
 
 
-def save_draft(session: Session, ticket: Ticket, user: Any, expected_version: Optional[int] = None) -> None:
+def save_draft(session: Session, ticket: Ticket, user: Any, expected_version: Any) -> None:
     """Keep what was typed in a draft, without the rules of a registered ticket nor history (R2).
 
-    The registration (update_ticket of a draft) later checks every rule and records every value.
+    The registration (update_ticket of a draft) later checks every rule and records every value. Like any
+    edit it names the version the page read (R12): a missing or stale one saves nothing.
     """
     with session.no_autoflush:
         before = _stored_state(session, ticket)
         if not before["is_draft"]:
             raise Conflict(_l("Só rascunhos são salvos automaticamente: use Salvar."))
-        if expected_version not in (None, "") and str(expected_version) != str(before["version"]):
-            raise Conflict(
-                _l(
-                    "Este atendimento foi alterado por outro usuário enquanto você editava. "
-                    "Recarregue a página para ver a versão atual; nada foi salvo."
-                )
-            )
+        check_version(before["version"], expected_version, STALE_TICKET)
         ticket.is_draft = True
         _blank_to_none(ticket)
         after = _current_state(ticket)
@@ -383,6 +415,8 @@ def _blank_to_none(ticket: Ticket) -> None:
 
 def _check_active(ticket: Ticket, name: str) -> None:
     value = getattr(ticket, name)
+    if value is not None and value.id is not None and sa_inspect(value).identity is None:  # an id of no record
+        raise ValidationError(_l("%(field)s inexistente.", field=FIELD_LABELS[name]), name)
     if value is not None and not value.active:
         raise ValidationError(
             _l("%(field)s \"%(value)s\" está inativo e não pode ser escolhido.",

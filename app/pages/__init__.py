@@ -9,16 +9,18 @@ from typing import Any
 
 def register(appbuilder: Any) -> None:
     """Add every hand-made page to FAB, then put "Novo atendimento" first in its menu."""
-    from app.pages import agent, dashboard, errors, exports, files, lookup, technician, ticket_actions
+    from app.pages import agent, dashboard, errors, exports, files, guards, lookup, mass_jobs, technician, ticket_actions
 
     appbuilder.add_view_no_menu(lookup.LookupView)
     agent.register(appbuilder)
     ticket_actions.register(appbuilder)
     files.register(appbuilder)
     exports.register(appbuilder)
+    mass_jobs.register(appbuilder)
     dashboard.register(appbuilder)
     technician.register(appbuilder)
     errors.register(appbuilder)
+    guards.register(appbuilder)
     move_to_front(appbuilder, "Service", "AgentSearch")
 
 

@@ -13,6 +13,7 @@ from app.domain import customers, history, messages, search, service_orders
 from app.domain.access import can_see_ticket
 from app.domain.documents import format_document
 from app.domain.errors import DomainError
+from app.domain.inputs import parse_id
 from app.domain.params import get_parameters
 from app.extensions import db
 from app.models import (
@@ -71,7 +72,7 @@ class AgentView(BaseView):
         text = request.args.get("q", "").strip()
         show_cancelled = request.args.get("cancelados") == "1"
         chosen = request.args.get("cliente", "")
-        customer = db.session.get(Customer, int(chosen)) if chosen.isdigit() and len(chosen) < 12 else None
+        customer = db.session.get(Customer, parse_id(chosen)) if parse_id(chosen) else None
         if customer is not None:  # from the customer's record: straight to their contracts
             text = format_document(customer.document)
             results = search.customer_results(db.session, [customer])
@@ -98,7 +99,7 @@ class AgentView(BaseView):
         if form.get("email"):
             customer.emails.append(CustomerEmail(email=form["email"], is_primary=True))
         if form.get("street"):
-            city = db.session.get(City, int(form["city"])) if form.get("city", "").isdigit() else None
+            city = db.session.get(City, parse_id(form["city"])) if parse_id(form.get("city")) else None
             customer.addresses.append(CustomerAddress(
                 street=form["street"], street_number=form.get("street_number"), district=form.get("district"),
                 zip_code="".join(c for c in form.get("zip_code", "") if c.isdigit()) or None, city=city,
@@ -150,7 +151,7 @@ class AgentView(BaseView):
     def add_service_order(self, ticket_id: int) -> Any:
         ticket = _visible_ticket(ticket_id)
         form = request.form
-        order_type = db.session.get(ServiceOrderType, int(form["type"])) if form.get("type", "").isdigit() else None
+        order_type = db.session.get(ServiceOrderType, parse_id(form["type"])) if parse_id(form.get("type")) else None
         order = ServiceOrder(ticket=ticket, type=order_type, description=form.get("description"),
                              address=form.get("address") or None)
         return _apply(lambda: service_orders.create_service_order(db.session, order, current_user()),
@@ -171,8 +172,8 @@ class AgentView(BaseView):
                                     func.lower(KnowledgeArticle.keywords).like(like),
                                     func.lower(KnowledgeArticle.solution).like(like)))
         subject = request.args.get("subject", "")
-        if not text and subject.isdigit():
-            query = query.where(KnowledgeArticle.subject_id == int(subject))
+        if not text and parse_id(subject):
+            query = query.where(KnowledgeArticle.subject_id == parse_id(subject))
         articles = db.session.scalars(query.order_by(KnowledgeArticle.title).limit(10)).all()
         return jsonify(results=[{"id": a.id, "title": a.title, "guidance": a.operator_guidance or "",
                                  "solution": a.solution} for a in articles])

@@ -34,12 +34,12 @@ def _private(response: Response) -> Response:
 
 
 class ExportView(BaseView):
-    """/exportar/<source>/<fmt>?<the list's query string> and "Minhas exportações"."""
+    """POST /exportar/<source>/<fmt>?<the list's query string> (with the CSRF token) and "Minhas exportações"."""
 
     route_base = ""
     default_view = "jobs"
 
-    @expose("/exportar/<source>/<fmt>")
+    @expose("/exportar/<source>/<fmt>", methods=["POST"])
     @has_access
     @permission_name("export")
     def export(self, source: str, fmt: str) -> Any:

@@ -1,7 +1,8 @@
 """Ticket files (upload and download of attachments) and the printable ticket (HTML page and PDF)."""
 from __future__ import annotations
 
-from typing import Any
+import os
+from typing import Any, Optional
 
 from flask import Response, abort, current_app, flash, redirect, request, send_from_directory, url_for
 from flask_appbuilder import BaseView, expose, has_access
@@ -9,11 +10,11 @@ from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext
 
 from app.domain import attachments, printing
-from app.domain.access import can_see_ticket
+from app.domain.access import can_see, can_see_ticket
 from app.domain.errors import DomainError, NotAllowed
 from app.domain.params import get_parameters
 from app.extensions import db
-from app.models import Ticket
+from app.models import Attachment, Ticket
 from app.viewbase import current_user
 
 MB = 1024 * 1024
@@ -25,6 +26,21 @@ def _visible_ticket(ticket_id: int) -> Ticket:
     if ticket is None or not can_see_ticket(db.session, current_user(), ticket_id):
         abort(404)
     return ticket
+
+
+def attachment_response(attachment: Attachment) -> Optional[Response]:
+    """The stored file of an attachment, sent as a download that no browser runs; None when it is missing."""
+    folder = current_app.config["UPLOAD_FOLDER"]
+    if not os.path.isfile(os.path.join(folder, attachment.stored_name)):
+        return None
+    response = send_from_directory(
+        folder, attachment.stored_name, as_attachment=True, download_name=attachment.filename,
+        mimetype=attachment.content_type, max_age=0,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
 
 
 def upload_limits() -> dict[str, Any]:
@@ -80,18 +96,17 @@ class TicketFileView(BaseView):
     @has_access
     @permission_name("download")
     def download(self, attachment_id: int) -> Any:
-        folder = current_app.config["UPLOAD_FOLDER"]
+        # the file's own scope (a customer: only their public files), not just its ticket's
+        if not can_see(db.session, current_user(), Attachment, attachment_id):
+            abort(404)
         try:
-            attachment, _path = attachments.download_path(db.session, current_user(), attachment_id, folder)
+            attachment, _path = attachments.download_path(db.session, current_user(), attachment_id,
+                                                           current_app.config["UPLOAD_FOLDER"])
         except NotAllowed:
             abort(404)
-        response = send_from_directory(
-            folder, attachment.stored_name, as_attachment=True, download_name=attachment.filename,
-            mimetype=attachment.content_type, max_age=0,
-        )
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Cache-Control"] = "private, no-store"
-        response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+        response = attachment_response(attachment)
+        if response is None:
+            abort(404)
         return response
 
 

@@ -16,13 +16,16 @@ from sqlalchemy import func, select
 from sqlalchemy.sql.util import ClauseAdapter
 from werkzeug.datastructures import MultiDict
 
+from app.domain import mass_jobs
 from app.domain.clock import now
 from app.domain.criteria import CriteriaSet, Selection
+from app.domain.mass_jobs import MAX_SELECTION
 from app.extensions import db
+from app.models import MassJob
 from app.viewbase import current_user
 
 PAGE_SIZES = (20, 50, 100)
-MASS_ACTION_MAX = 2000
+MASS_ACTION_MAX = MAX_SELECTION
 COUNT_CAP = 10_000
 
 
@@ -45,6 +48,7 @@ class CriteriaListMixin:
     mass_actions: list[MassAction] = []
     export_source: Optional[str] = None
     scope_args: dict[str, str] = {}
+    mine = False  # the list shows only the current user's own records ("Meus atendimentos", "Minhas OS")
 
     # ------------------------------------------------------------ to define in the view
     def scope(self, user: Any) -> Optional[Any]:
@@ -214,6 +218,19 @@ class CriteriaListMixin:
         back = request.form.get("back") or request.args.get("back") or ""
         list_url = url_for(".list")
         return back if back.startswith(list_url) else list_url
+
+    def start_mass(self, kind: str, ids: list[int], params: dict, done_text: Callable[[int], str]) -> Any:
+        """Run a mass action now and come back to the list, or queue it and show its job page (R14).
+
+        A broken choice raises its DomainError, for the form to show it with nothing changed.
+        """
+        outcome = mass_jobs.start(db.session, current_user(), kind, ids, params, self.mine, self.back_url())
+        if isinstance(outcome, MassJob):
+            flash(gettext("A tarefa com %(count)d registros foi colocada na fila; acompanhe o andamento nesta página.",
+                          count=outcome.total), "info")
+            return redirect(url_for("MassJobView.show", job_id=outcome.id))
+        flash(outcome.summary(done_text(len(outcome.done))), "warning" if outcome.refused else "success")
+        return redirect(self.back_url())
 
     def mass_form_context(self, ids: list[int]) -> dict[str, Any]:
         return {

@@ -1,4 +1,4 @@
-"""Small JSON look-ups for remote selects (≤ 20 rows, never a whole table)."""
+"""Small JSON look-ups for remote selects (≤ 20 rows, never a whole table), scoped to what the user may see."""
 from __future__ import annotations
 
 from typing import Any
@@ -16,6 +16,7 @@ class LookupView(BaseView):
 
     @expose("/<kind>")
     def lookup(self, kind: str) -> Any:
+        """Customers, contracts or tickets matching ``q``: a technician's or a customer's own only (access)."""
         user = current_user()
         if user is None or not getattr(user, "is_authenticated", False):
             abort(401)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from flask import flash, redirect, request
+from flask import flash, request
 from flask_appbuilder import expose, has_access
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.security.sqla.models import Role
@@ -12,11 +12,8 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import joinedload
 
 from app.domain import service_orders
-from app.domain.access import service_order_condition
-from app.domain.clock import parse_local
-from app.domain.errors import DomainError, ValidationError
+from app.domain.errors import DomainError
 from app.domain.labels import choice_label
-from app.domain.mass import MassResult
 from app.extensions import db
 from app.pages.listing import CriteriaListMixin, MassAction
 from app.models import OPEN_SERVICE_ORDER_STATUSES, Contract, ServiceOrder, Site, Ticket, User
@@ -59,11 +56,7 @@ class ServiceOrderListMixin(CriteriaListMixin):
     mine = False  # "Minhas OS": only the orders of the current user, whatever their role
 
     def scope(self, user: Any) -> Optional[Any]:
-        condition = service_order_condition(user)
-        if not self.mine:
-            return condition
-        own = ServiceOrder.technician_id == getattr(user, "id", None)
-        return own if condition is None else and_(condition, own)
+        return service_orders.list_scope(user, self.mine)
 
     def page_rows(self, query: Any) -> tuple[list, dict]:
         ticket = joinedload(ServiceOrder.ticket)
@@ -89,21 +82,6 @@ class ServiceOrderListMixin(CriteriaListMixin):
         return self.list_redirect() or self.render_list()
 
     # ------------------------------------------------------------ mass actions
-    def _outside_view(self, ids: list[int]) -> tuple[list[int], list[int]]:
-        """Split ids into those this page may act on and the rest (a narrower scope than the domain's)."""
-        if not self.mine:
-            return ids, []
-        query = select(ServiceOrder.id).where(ServiceOrder.id.in_(ids), self.scope(current_user()))
-        allowed = set(db.session.scalars(query))
-        return [i for i in ids if i in allowed], [i for i in ids if i not in allowed]
-
-    def _within_view(self, change: Any, ids: list[int]) -> MassResult:
-        inside, outside = self._outside_view(ids)
-        result = change(inside)
-        for order_id in outside:
-            result.refuse(order_id, service_orders.NOT_VISIBLE)
-        return result
-
     def _preview(self, ids: list[int]) -> list[str]:
         query = (select(ServiceOrder.id, Ticket.protocol).join(Ticket, Ticket.id == ServiceOrder.ticket_id)
                  .where(ServiceOrder.id.in_(ids[:PREVIEW_LIMIT])))
@@ -112,16 +90,12 @@ class ServiceOrderListMixin(CriteriaListMixin):
             query = query.where(scope)
         return [f"#{row.id} ({row.protocol})" for row in db.session.execute(query.order_by(ServiceOrder.id))]
 
-    def _finish(self, result: MassResult, done_text: str) -> Any:
-        flash(result.summary(done_text), "warning" if result.refused else "success")
-        return redirect(self.back_url())
-
     def _form(self, template: str, ids: list[int], **context: Any) -> Any:
         return self.render_template(template, title=context.pop("title"), labels=self._preview(ids),
                                     **self.mass_form_context(ids), **context)
 
     def _attempt(self, template: str, ids: list[int], context: dict, run: Any) -> Any:
-        """Show the form; on confirm=1 run the mass change, or show the form again with the error."""
+        """Show the form; on confirm=1 run or queue the mass change, or show the form again with the error."""
         if request.form.get("confirm"):
             try:
                 return run()
@@ -136,15 +110,15 @@ class ServiceOrderListMixin(CriteriaListMixin):
         ids = self.selected_ids()
 
         def run() -> Any:
-            technician = _technician(request.form)
-            result = self._within_view(lambda chosen: service_orders.mass_assign_technician(
-                db.session, current_user(), chosen, technician), ids)
-            if technician is None:
-                text = ngettext("%(num)d OS ficou sem técnico", "%(num)d OS ficaram sem técnico", len(result.done))
-            else:
-                text = ngettext("%(num)d OS atribuída a %(name)s", "%(num)d OS atribuídas a %(name)s",
-                                len(result.done), name=f"{technician.first_name} {technician.last_name}".strip())
-            return self._finish(result, text)
+            technician = service_orders.technician_from(db.session, request.form)
+            name = f"{technician.first_name} {technician.last_name}".strip() if technician else ""
+
+            def text(n: int) -> str:
+                if technician is None:
+                    return ngettext("%(num)d OS ficou sem técnico", "%(num)d OS ficaram sem técnico", n)
+                return ngettext("%(num)d OS atribuída a %(name)s", "%(num)d OS atribuídas a %(name)s", n, name=name)
+
+            return self.start_mass("order_assign", ids, {"technician": request.form.get("technician", "")}, text)
 
         return self._attempt("lists/service_order_mass_assign.html", ids, dict(
             title=gettext("Atribuir técnico às ordens de serviço"), technicians=technician_options()), run)
@@ -155,11 +129,9 @@ class ServiceOrderListMixin(CriteriaListMixin):
         ids = self.selected_ids()
 
         def run() -> Any:
-            start = parse_local(request.form.get("scheduled_start", ""), "scheduled_start", _l("Início agendado"))
-            end = parse_local(request.form.get("scheduled_end", ""), "scheduled_end", _l("Fim agendado"))
-            result = self._within_view(lambda chosen: service_orders.mass_reschedule(
-                db.session, current_user(), chosen, start, end), ids)
-            return self._finish(result, ngettext("%(num)d OS reagendada", "%(num)d OS reagendadas", len(result.done)))
+            params = {name: request.form.get(name, "") for name in ("scheduled_start", "scheduled_end")}
+            return self.start_mass("order_reschedule", ids, params, lambda n: ngettext(
+                "%(num)d OS reagendada", "%(num)d OS reagendadas", n))
 
         return self._attempt("lists/service_order_mass_reschedule.html", ids,
                              dict(title=gettext("Reagendar ordens de serviço")), run)
@@ -172,27 +144,14 @@ class ServiceOrderListMixin(CriteriaListMixin):
 
         def run() -> Any:
             status = request.form.get("status", "")
-            result = self._within_view(lambda chosen: service_orders.mass_close(
-                db.session, current_user(), chosen, request.form.get("closing_notes", ""), status), ids)
-            if status == "cancelled":
-                text = ngettext("%(num)d OS cancelada", "%(num)d OS canceladas", len(result.done))
-            else:
-                text = ngettext("%(num)d OS finalizada", "%(num)d OS finalizadas", len(result.done))
-            return self._finish(result, text)
+
+            def text(n: int) -> str:
+                if status == "cancelled":
+                    return ngettext("%(num)d OS cancelada", "%(num)d OS canceladas", n)
+                return ngettext("%(num)d OS finalizada", "%(num)d OS finalizadas", n)
+
+            params = {"closing_notes": request.form.get("closing_notes", ""), "status": status}
+            return self.start_mass("order_close", ids, params, text)
 
         return self._attempt("lists/service_order_mass_close.html", ids,
                              dict(title=gettext("Finalizar ou cancelar ordens de serviço"), statuses=statuses), run)
-
-
-def _technician(form: Any) -> Optional[User]:
-    """The chosen technician; the explicit empty choice means "no technician"."""
-    if "technician" not in form:
-        raise ValidationError(gettext("Escolha um técnico ou a opção “Sem técnico”."), "technician")
-    raw = form.get("technician", "").strip()
-    if not raw:
-        return None
-    technician = db.session.get(User, int(raw)) if raw.isdigit() else None
-    if technician is None:
-        raise ValidationError(gettext("Técnico não encontrado."), "technician")
-    return technician  # whether it may take an OS is the domain's rule, checked on each OS
-

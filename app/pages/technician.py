@@ -14,8 +14,9 @@ from app.domain import service_orders
 from app.domain.clock import parse_local
 from app.domain.documents import digits, format_phone
 from app.domain.errors import DomainError
+from app.domain.inputs import check_date, check_length, limit_of
 from app.extensions import db
-from app.models import ServiceOrder
+from app.models import NOTE_TEXT, ServiceOrder
 from app.security import ROLE_TECHNICIAN, role_names
 from app.viewbase import current_user
 
@@ -93,6 +94,7 @@ class TechnicianView(BaseView):
         error = None
         if request.method == "POST":
             try:
+                check_length(form["closing_notes"], limit_of(ServiceOrder.closing_notes), "closing_notes")
                 service_orders.finish_service_order(db.session, order, current_user(), form["closing_notes"])
                 db.session.commit()
                 flash(gettext("OS %(id)s finalizada.", id=order_id), "success")
@@ -116,8 +118,10 @@ class TechnicianView(BaseView):
         error = None
         if request.method == "POST":
             try:
-                start = parse_local(form["scheduled_start"], "scheduled_start", _l("Novo início"))
-                end = parse_local(form["scheduled_end"], "scheduled_end", _l("Novo fim"))
+                check_length(form["reason"], NOTE_TEXT, "reason", _l("Motivo do reagendamento"))
+                start = check_date(parse_local(form["scheduled_start"], "scheduled_start", _l("Novo início")),
+                                   "scheduled_start")
+                end = check_date(parse_local(form["scheduled_end"], "scheduled_end", _l("Novo fim")), "scheduled_end")
                 service_orders.reschedule_service_order(db.session, order, current_user(), start, end, form["reason"])
                 db.session.commit()
                 flash(gettext("OS %(id)s reagendada para %(window)s.", id=order_id,

@@ -3,17 +3,15 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from flask import flash, redirect, request, url_for
+from flask import flash, request, url_for
 from flask_appbuilder import expose, has_access
 from flask_babel import gettext, ngettext
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from app.domain import ticket_mass
-from app.domain.actions import closing_reason_from
+from app.domain import mass_jobs, ticket_mass
 from app.domain.access import ticket_list_scope
 from app.domain.errors import DomainError
-from app.domain.mass import MassResult
 from app.extensions import db
 from app.pages.listing import CriteriaListMixin
 from app.models import (
@@ -80,11 +78,6 @@ class TicketListMixin(CriteriaListMixin):
             query = query.where(scope)
         return list(db.session.scalars(query.order_by(Ticket.protocol)))
 
-    def _finish(self, result: MassResult, done_text: str) -> Any:
-        text = result.summary(done_text)
-        flash(text, "warning" if result.refused else "success")
-        return redirect(self.back_url())
-
     def _form(self, template: str, ids: list[int], **context: Any) -> Any:
         return self.render_template(template, title=context.pop("title"), protocols=self._preview(ids),
                                     **self.mass_form_context(ids), **context)
@@ -99,15 +92,10 @@ class TicketListMixin(CriteriaListMixin):
             priorities=active_options(Priority), subjects=active_options(Subject), users=user_options(),
         )
         if request.form.get("confirm"):
-            try:
-                edit = ticket_mass.edit_from_form(db.session, request.form)
-                result = ticket_mass.mass_edit(db.session, current_user(), ids, edit, self.scope(current_user()))
-            except DomainError as error:
-                db.session.rollback()
-                flash(error.message, "danger")
-            else:
-                return self._finish(result, ngettext("%(num)d atendimento alterado", "%(num)d atendimentos alterados",
-                                                     len(result.done)))
+            done = self._attempt("ticket_edit", ids, mass_jobs.edit_params(request.form), lambda n: ngettext(
+                "%(num)d atendimento alterado", "%(num)d atendimentos alterados", n))
+            if done is not None:
+                return done
         return self._form("lists/ticket_mass_edit.html", ids, **context)
 
     @expose("/mass_close/", methods=["POST"])
@@ -117,28 +105,32 @@ class TicketListMixin(CriteriaListMixin):
         context = dict(title=gettext("Fechar atendimentos em massa"), reasons=active_options(ClosingReason),
                        with_orders=ticket_mass.with_open_service_orders(db.session, ids, self.scope(current_user())))
         if request.form.get("confirm"):
-            try:
-                reason = closing_reason_from(db.session, request.form)
-                result = ticket_mass.mass_close(db.session, current_user(), ids,
-                                                request.form.get("closing_description", ""), reason,
-                                                self.scope(current_user()), request.form.get("service_orders"))
-            except DomainError as error:
-                db.session.rollback()
-                flash(error.message, "danger")
-            else:
-                return self._finish(result, ngettext("%(num)d atendimento fechado", "%(num)d atendimentos fechados",
-                                                     len(result.done)))
+            params = {name: request.form.get(name) for name in ("closing_description", "closing_reason",
+                                                                "service_orders")}
+            done = self._attempt("ticket_close", ids, params, lambda n: ngettext(
+                "%(num)d atendimento fechado", "%(num)d atendimentos fechados", n))
+            if done is not None:
+                return done
         return self._form("lists/ticket_mass_close.html", ids, **context)
 
     @expose("/mass_delete_drafts/", methods=["POST"])
     @has_access
     def mass_delete_drafts(self) -> Any:
         ids = self.selected_ids()
-        scope = self.scope(current_user())
         if request.form.get("confirm"):
-            result = ticket_mass.mass_delete_drafts(db.session, current_user(), ids, scope)
-            return self._finish(result, ngettext("%(num)d rascunho apagado", "%(num)d rascunhos apagados",
-                                                 len(result.done)))
-        drafts, preview = ticket_mass.delete_preview(db.session, ids, scope)
+            done = self._attempt("ticket_delete_drafts", ids, {}, lambda n: ngettext(
+                "%(num)d rascunho apagado", "%(num)d rascunhos apagados", n))
+            if done is not None:
+                return done
+        drafts, preview = ticket_mass.delete_preview(db.session, ids, self.scope(current_user()))
         return self.render_template("lists/ticket_mass_delete.html", title=gettext("Apagar rascunhos"),
                                     drafts=drafts, refused=preview.refused, **self.mass_form_context(ids))
+
+    def _attempt(self, kind: str, ids: list[int], params: dict, done_text: Any) -> Optional[Any]:
+        """Run or queue the mass action; on a broken choice flash it and return None (the form is shown again)."""
+        try:
+            return self.start_mass(kind, ids, params, done_text)
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "danger")
+            return None

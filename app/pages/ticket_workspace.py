@@ -43,7 +43,8 @@ class TicketWorkspaceMixin:
             if ticket.is_draft:
                 diagnostics.take(db.session, ticket)
             ticket.is_draft = False
-            tickets.update_ticket(db.session, ticket, current_user(), getattr(ticket, "expected_version", None))
+            tickets.update_ticket(db.session, ticket, current_user(), getattr(ticket, "expected_version", None),
+                                  version_required=True)
 
         self._run(register, item)
 

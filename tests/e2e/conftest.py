@@ -6,7 +6,6 @@ unless ATENDE_REQUIRE_BROWSER=1 (CI), in which case they fail.
 from __future__ import annotations
 
 import os
-import threading
 import warnings
 from pathlib import Path
 from typing import Any, Iterator
@@ -52,26 +51,6 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 
 
 @pytest.fixture(scope="session")
-def live_server(app: Any) -> Iterator[str]:
-    """Serve the session app on a free localhost port in a background thread."""
-    from werkzeug.serving import WSGIRequestHandler, make_server
-
-    class QuietHandler(WSGIRequestHandler):
-        def log_request(self, *args: Any, **kwargs: Any) -> None:  # no access log in the test output
-            pass
-
-    server = make_server("127.0.0.1", 0, app, threaded=False, request_handler=QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, name="atende-live-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
-
-
-@pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     _require_browser()
     from playwright.sync_api import sync_playwright
@@ -86,13 +65,18 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def page(browser: Any, live_server: str) -> Iterator[Any]:
+    """A browser tab; any Content-Security-Policy violation it reports fails the test."""
     context = browser.new_context(base_url=live_server, locale="pt-BR", viewport={"width": 1366, "height": 900})
     context.set_default_timeout(15_000)
     tab = context.new_page()
+    violations: list[str] = []
+    tab.on("console", lambda message: violations.append(f"{tab.url}: {message.text}")
+           if "Content Security Policy" in message.text else None)
     try:
         yield tab
     finally:
         context.close()
+    assert not violations, "\n".join(violations)
 
 
 @pytest.fixture(scope="session")

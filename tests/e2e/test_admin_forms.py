@@ -252,6 +252,7 @@ def test_admin_switches_things_off_and_lands_on_the_list(visit: Visit, db):
     visit.goto(f"/subjectview/edit/{subject.id}", "132-assunto-editar")
     visit.page.check("#requires_contract")
     visit.page.check("#requires_channel")
+    visit.page.check("#portal_available")  # "Disponível na central" (R30)
     visit.page.check("#active")
     visit.submit("#model_form [type=submit]", "133-assunto-editado")
     assert "Sim" in visit.page.locator("#saved-row").inner_text()
@@ -259,6 +260,7 @@ def test_admin_switches_things_off_and_lands_on_the_list(visit: Visit, db):
     subject = db.session.get(Subject, subject.id)
     assert (subject.requires_contract, subject.requires_channel, subject.requires_login, subject.active) == \
         (True, True, False, True)
+    assert subject.portal_available is True
 
     for model, name, url, shot in ((Channel, "WhatsApp", "/channelview", "134"),
                                    (TicketStatus, "Aguardando análise", "/ticketstatusview", "135"),

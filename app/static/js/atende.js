@@ -116,6 +116,11 @@
   });
 })(jQuery);
 
+// A field marked "atende-submit-on-change" submits its form ("Exibir cancelados" in the agent's search).
+(function ($) {
+  $(document).on('change', '.atende-submit-on-change', function () { this.form.submit(); });
+})(jQuery);
+
 // Tabs: a page opens on its first tab, or on the one its address names (#messages after a message).
 (function ($) {
   var hash = window.location.hash;
