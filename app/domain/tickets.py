@@ -134,7 +134,13 @@ def create_ticket(session: Session, ticket: Ticket, user: Any) -> Ticket:
     session.add(ticket)
     history.record(session, ticket, user, "created", note=_l("Atendimento iniciado"))
     _record_group(session, ticket, user)
+    if not ticket.is_draft:
+        _registered(session, ticket, user)
     return ticket
+
+
+def _registered(session: Session, ticket: Ticket, user: Any) -> None:
+    """A ticket stops being a draft, by any door (form, API, portal, mass action, import): R24, R25."""
 
 
 PORTAL_SUBJECT_REFUSED = _l("Este assunto não está disponível na central do assinante.")
@@ -236,6 +242,7 @@ def update_ticket(
             )
         if before["is_draft"] and not ticket.is_draft:
             _record_group(session, ticket, user)
+            _registered(session, ticket, user)
         if "status" in changed and ticket.status.category == "resolved":
             _resolve_group(session, ticket, user)
     return changed
