@@ -68,6 +68,31 @@ EXPORT_SYNC_MAX_ROWS = int(os.environ.get("EXPORT_SYNC_MAX_ROWS", "2000"))
 EXPORT_KEEP_DAYS = int(os.environ.get("EXPORT_KEEP_DAYS", "7"))
 MASS_SYNC_MAX = int(os.environ.get("MASS_SYNC_MAX", "50"))  # larger mass actions run as background jobs
 
+# Notifications (app.domain.notifications): e-mail over SMTP (Flask-Mailman), SMS through a provider; without
+# MAIL_SERVER the e-mails wait in the outbox. Links in messages start with PUBLIC_BASE_URL.
+PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:" + os.environ.get("PORT", "8080")).rstrip("/")
+MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
+MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
+MAIL_USE_TLS = _flag("MAIL_USE_TLS")
+MAIL_USE_SSL = _flag("MAIL_USE_SSL")
+MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
+MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
+MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Atende <atendimento@atende.local>")
+MAIL_TIMEOUT = int(os.environ.get("MAIL_TIMEOUT", "20"))
+SMS_PROVIDER = os.environ.get("SMS_PROVIDER", "log")
+SMS_HTTP_URL = os.environ.get("SMS_HTTP_URL", "")
+SMS_HTTP_TOKEN = os.environ.get("SMS_HTTP_TOKEN", "")
+NOTIFY_IN_BACKGROUND = _flag("NOTIFY_IN_BACKGROUND", "1")  # queue delivery after commit and sweep due messages
+NOTIFY_SWEEP_SECONDS = int(os.environ.get("NOTIFY_SWEEP_SECONDS", "5"))
+NOTIFY_MAX_ATTEMPTS = int(os.environ.get("NOTIFY_MAX_ATTEMPTS", "10"))
+NOTIFY_RETRY_SECONDS = int(os.environ.get("NOTIFY_RETRY_SECONDS", "60"))  # doubled after each failure…
+NOTIFY_RETRY_MAX_SECONDS = int(os.environ.get("NOTIFY_RETRY_MAX_SECONDS", "3600"))  # …up to this
+
+# Customer portal (/central/, app.portal): how long a first-access or new-password link lasts, and the least time a
+# link request takes (the answer never tells whether the document exists).
+PORTAL_LINK_HOURS = float(os.environ.get("PORTAL_LINK_HOURS", "1"))
+PORTAL_LINK_MIN_SECONDS = float(os.environ.get("PORTAL_LINK_MIN_SECONDS", "0.5"))
+
 # Dashboards are computed at most once a minute per scope and period; the cache is shared by the web
 # workers through files in instance/ (no server needed); production may use CACHE_TYPE=RedisCache.
 CACHE_TYPE = os.environ.get("CACHE_TYPE", "FileSystemCache")

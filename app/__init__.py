@@ -23,9 +23,11 @@ def create_app(config_object: str = "config", **overrides: object) -> Flask:
     init_headers(app)
     init_extensions(app)
     init_appbuilder(app)
-    init_jobs(app)
+    init_portal(app)
+    init_notifications(app)
     init_jinja(app)
     init_cli(app)
+    init_jobs(app)
     return app
 
 
@@ -116,6 +118,12 @@ def exempt_api_from_csrf(appbuilder: object) -> None:
             csrf.exempt(view.blueprint)
 
 
+def init_portal(app: Flask) -> None:
+    from app.portal import init_portal as init
+
+    init(app)
+
+
 def init_jwt(app: Flask) -> None:
     """Answer a bad or expired token with 401, like a missing one."""
     from flask import jsonify
@@ -126,6 +134,13 @@ def init_jwt(app: Flask) -> None:
     jwt.invalid_token_loader(unauthorized)
     jwt.expired_token_loader(unauthorized)
     jwt.unauthorized_loader(unauthorized)
+
+
+def init_notifications(app: Flask) -> None:
+    """E-mail over SMTP for the outbox (app.domain.notifications)."""
+    from app.domain.notifications.channels import init_mail
+
+    init_mail(app)
 
 
 def init_jobs(app: Flask) -> None:
@@ -149,10 +164,11 @@ def init_jinja(app: Flask) -> None:
     from app.domain.history import describe
     from app.domain.labels import choice_label
 
+    from app.domain.legal_deadline import situation as legal_situation
     from app.domain.sla import remaining
 
     app.jinja_env.globals.update(ticket_workspace=ticket_workspace, event_label=describe, choice_label=choice_label,
-                                 remaining_time=remaining)
+                                 remaining_time=remaining, legal_situation=legal_situation)
 
 
 def init_cli(app: Flask) -> None:

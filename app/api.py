@@ -1,19 +1,24 @@
 """REST API resources (/api/v1/…): configuration only; rules live in app.domain."""
 from __future__ import annotations
 
+import copy
 from typing import Any
 
-from flask import request, url_for
+from flask import g, request, url_for
 from flask_appbuilder.api import expose, protect, safe
 from flask_appbuilder.security.decorators import permission_name
 from flask_babel import lazy_gettext as _l
+from marshmallow import Schema, ValidationError as MarshmallowError, fields, validate
 from sqlalchemy import inspect as sa_inspect
 
-from app.domain import access, customers, service_orders, tickets
+from app.domain import access, customer_contacts, customers, service_orders, tickets
+from app.domain.customer_contacts import MAX_CONTACTS
+from app.domain.inputs import parse_id
 from app.domain.access import SCOPE, check_can_open_for
 from app.domain.errors import NotAllowed, ValidationError
 from app.extensions import db
 from app.models import (
+    PHONE_KINDS,
     Attachment,
     Channel,
     Contract,
@@ -26,20 +31,20 @@ from app.models import (
     TicketMessage,
     TicketStatus,
 )
-from app.apibase import AtendeApi, api_response
+from app.apibase import AtendeApi, api_response, strict_field
 from app.viewbase import AtendeInterface as Interface, current_user
 
 TICKET_FIELDS = [
     "type", "customer", "contract", "site", "subject", "department", "priority", "channel", "direction",
     "received_at", "status", "sub_status", "closing_reason", "opening_description", "closing_description",
-    "is_draft", "rating", "related_ticket", "assignees",
+    "is_draft", "rating", "rating_comment", "related_ticket", "assignees",
 ]
 TICKET_READ = [
     "id", "protocol", "version", "type", "customer.id", "customer.name", "contract.id", "contract.number",
     "site.id", "subject.id", "subject.name", "department.id", "department.name", "priority.id", "priority.name",
     "channel.id", "channel.name", "direction", "status.id", "status.name", "status.category", "sub_status.id",
     "closing_reason.id", "opening_description", "closing_description", "service_address", "received_at",
-    "opened_at", "due_at", "closed_at", "updated_at", "is_draft", "rating", "related_ticket.id",
+    "opened_at", "due_at", "registered_at", "legal_due_at", "closed_at", "updated_at", "is_draft", "rating", "rating_comment", "related_ticket.id",
     "grouped_with.id", "opened_by.id", "assignees.id", "cancel_reason",
 ]
 
@@ -82,11 +87,12 @@ class TicketApi(ScopedApi):
     resource_name = "ticket"
     datamodel = Interface(Ticket)
     list_columns = ["id", "protocol", "type", "customer.id", "customer.name", "subject.id", "subject.name",
-                    "status.id", "status.name", "status.category", "is_draft", "opened_at", "due_at", "closed_at"]
+                    "status.id", "status.name", "status.category", "is_draft", "opened_at", "due_at", "legal_due_at",
+                    "closed_at"]
     show_columns = TICKET_READ
     add_columns = TICKET_FIELDS
     edit_columns = TICKET_FIELDS
-    order_columns = ["id", "protocol", "opened_at", "due_at", "closed_at"]
+    order_columns = ["id", "protocol", "opened_at", "due_at", "legal_due_at", "closed_at"]
     search_columns = ["protocol", "customer", "status", "subject", "is_draft", "opened_at"]
     base_order = ("id", "desc")
     customer_hidden = access.STAFF_ONLY_TICKET_DATA
@@ -167,7 +173,16 @@ class TicketApi(ScopedApi):
         if not isinstance(payload, dict):
             return self.response_400(message=str(_l("O corpo da requisição deve ser um objeto JSON.")))
 
+        wrong = [key for key, kind in (("closing_description", str), ("reason", str), ("text", str),
+                                       ("closing_reason", int)) if payload.get(key) is not None
+                 and (not isinstance(payload[key], kind) or isinstance(payload[key], bool))]
+        if wrong:
+            return self.response_400(message=str(_l("Campo com tipo inválido: %(fields)s.", fields=", ".join(wrong))))
+
         def handler() -> Any:
+            from app.domain.actions import service_order_decision
+
+            service_order_decision(payload.get("service_orders"))  # refused for every action, not only closing
             ACTIONS[name].run(db.session, ticket, current_user(), payload)
             db.session.commit()
             return self.response(200, message=str(ACTIONS[name].done), protocol=ticket.protocol,
@@ -362,22 +377,93 @@ class TicketApi(ScopedApi):
             self.add_model_schema.fields[name].required = False
 
 
+class CustomerPhoneInputSchema(Schema):
+    """One phone of a customer as the API takes it (the number with or without punctuation)."""
+
+    number = fields.String(required=True, validate=validate.Length(
+                               min=1, max=20, error=_l("Informe o telefone com DDD (até {max} caracteres).")),
+                           metadata={"description": "DDD e número, com ou sem pontuação: (11) 98765-4321"})
+    kind = fields.String(load_default="mobile", validate=validate.OneOf(
+        PHONE_KINDS, error=_l("Tipo de telefone inválido: use {choices}.")))
+    is_primary = fields.Boolean(load_default=False)
+    contact_name = fields.String(load_default=None, allow_none=True, validate=validate.Length(
+        max=120, error=_l("Nome do contato: no máximo {max} caracteres.")))
+
+
+class CustomerEmailInputSchema(Schema):
+    """One e-mail of a customer as the API takes it."""
+
+    email = fields.String(required=True, validate=validate.Length(
+        min=1, max=200, error=_l("Informe o e-mail (até {max} caracteres).")))
+    is_primary = fields.Boolean(load_default=False)
+
+
+CONTACTS_LIMIT = validate.Length(max=MAX_CONTACTS, error=_l("Informe no máximo {max} contatos por lista."))
+
+
+class CustomerContactsSchema(Schema):
+    phones = fields.List(fields.Nested(CustomerPhoneInputSchema), validate=CONTACTS_LIMIT,
+                         metadata={"description": "Os telefones do cliente, a lista inteira (no PUT substitui a atual)"})
+    emails = fields.List(fields.Nested(CustomerEmailInputSchema), validate=CONTACTS_LIMIT,
+                         metadata={"description": "Os e-mails do cliente, a lista inteira (no PUT substitui a atual)"})
+
+
 class CustomerApi(ScopedApi):
+    """Customers with their phones and e-mails: nested lists, written whole (app.domain.customer_contacts)."""
+
     resource_name = "customer"
     datamodel = Interface(Customer)
     list_columns = ["id", "person_type", "name", "trade_name", "document", "group.id", "active"]
-    show_columns = list_columns + ["state_registration", "birth_date", "notes", "created_at",
-                                   "phones.number", "phones.is_primary", "emails.email", "contracts.id"]
+    show_columns = list_columns + ["version", "state_registration", "birth_date", "notes", "created_at",
+                                   "phones.number", "phones.kind", "phones.is_primary", "phones.contact_name",
+                                   "emails.email", "emails.is_primary", "contracts.id"]
     add_columns = edit_columns = ["person_type", "name", "trade_name", "document", "state_registration",
                                   "birth_date", "group", "notes", "active"]
+    nested_columns = ("phones", "emails")  # written as lists of objects, not of ids (app.api_contract)
     search_columns = ["name", "document", "person_type", "active"]
-    rules_add = rules_update = staticmethod(lambda item: customers.save_customer(db.session, item))
+    contacts_schema = CustomerContactsSchema()
+
+    @staticmethod
+    def rules_add(item: Any) -> None:
+        customer_contacts.set_contacts(db.session, item, **g.pop("atende_contacts", {}))
+        customers.save_customer(db.session, item)
+
+    rules_update = rules_add
+
+    def post_headless(self) -> Any:
+        return self._take_contacts() or super().post_headless()
+
+    def put_headless(self, pk: Any) -> Any:
+        if parse_id(pk) is not None and self.datamodel.get(parse_id(pk), self._base_filters) is not None:
+            refused = self._take_contacts()
+            if refused is not None:
+                return refused
+        return super().put_headless(pk)
+
+    def _take_contacts(self) -> Any:
+        """Take the contact lists out of the body (the model schema knows only the customer's own columns) and
+        check their shape; the domain checks their values when the customer is saved."""
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            return None
+        given = {name: body.pop(name) for name in self.nested_columns if name in body}
+        try:
+            g.atende_contacts = self.contacts_schema.load(given)
+        except MarshmallowError as error:
+            return self.response_422(message=error.messages)
+        return None
 
     def _init_model_schemas(self) -> None:
         super()._init_model_schemas()
+        for field in self.contacts_schema.fields.values():
+            strict_field(field.inner.schema.fields["is_primary"])
         # a CNPJ typed with punctuation has 18 characters; the domain checks it and stores it bare, upper-case (R23)
         for schema in (self.add_model_schema, self.edit_model_schema):
             schema.fields["document"].validators = []
+            for name in self.nested_columns:  # described and answered; read from the body by _take_contacts
+                field = copy.deepcopy(self.contacts_schema.fields[name])
+                field._bind_to_schema(name, schema)
+                schema.fields[name] = schema.dump_fields[name] = field
 
 
 class ContractApi(ScopedApi):
@@ -460,9 +546,9 @@ class AttachmentApi(ScopedApi):
           - {in: path, name: pk, schema: {type: integer}}
           responses:
             200:
-              description: O arquivo, para baixar
+              description: O arquivo, para baixar, com o tipo com que foi enviado
               content:
-                application/octet-stream:
+                '*/*':
                   schema: {type: string, format: binary}
             401: {$ref: '#/components/responses/401'}
             404: {$ref: '#/components/responses/404'}

@@ -11,6 +11,7 @@ import copy
 from typing import Any, Callable, Optional
 
 from flask import Flask, Response, abort, current_app, jsonify, request
+from werkzeug.exceptions import MethodNotAllowed
 from flask_babel import gettext
 from jsonschema import Draft4Validator
 from jsonschema.exceptions import best_match
@@ -19,6 +20,8 @@ from flask_appbuilder.api.manager import OpenApi, SwaggerView
 from sqlalchemy import inspect as sa_inspect
 
 from app.apibase import status_message
+from app.domain.inputs import has_bad_characters
+from app.domain.inputs import MAX_ID, MAX_INTEGER
 
 METHODS = ("get", "put", "post", "delete", "patch")
 LOCAL_DATETIME = {
@@ -92,6 +95,8 @@ def truthful(spec: dict[str, Any], apis: Optional[dict[str, Any]] = None) -> dic
                 body["schema"].setdefault("type", "object")
     for name, schema in components.get("schemas", {}).items():
         api_name, _, kind = name.partition(".")
+        if name.endswith("Input"):  # an object inside a request body (e.g. a customer's phone): as declared
+            continue
         if kind in ("post", "put") and api_name in apis:
             _no_blank_required_text(schema)
             _relations_by_id(schema, apis[api_name])
@@ -174,10 +179,11 @@ def _no_blank_required_text(schema: dict) -> None:
 def _relations_by_id(schema: dict, api: Any) -> None:
     """A relation is written as the id of an existing record (a list of ids for many-to-many)."""
     datamodel = api.datamodel
+    nested = getattr(api, "nested_columns", ())  # relations written as lists of objects (customer's contacts)
     for name in list(schema.get("properties", {})):
-        if not datamodel.is_relation(name):
+        if not datamodel.is_relation(name) or name in nested:
             continue
-        id_schema = {"type": "integer", "format": "int64", "minimum": 1, "maximum": 2**63 - 1}
+        id_schema = {"type": "integer", "format": "int32", "minimum": 1, "maximum": MAX_ID}
         if datamodel.is_relation_many_to_many(name) or datamodel.is_relation_one_to_many(name):
             schema["properties"][name] = {"type": "array", "items": id_schema}
         else:
@@ -288,9 +294,9 @@ def _column_kind(datamodel: Any, column: str) -> str:
 def filter_value_schema(kind: str, opr: str) -> dict[str, Any]:
     """The value a filter takes: the column's own type (an id for a relation), a list for in/not_in."""
     scalar = {
-        "relation": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1},
+        "relation": {"type": "integer", "format": "int32", "minimum": 1, "maximum": MAX_ID},
         "boolean": {"type": "boolean"},
-        "integer": {"type": "integer", "minimum": -(2**63), "maximum": 2**63 - 1},
+        "integer": {"type": "integer", "format": "int32", "minimum": -MAX_INTEGER - 1, "maximum": MAX_INTEGER},
         "number": {"type": "number"},
         "datetime": copy.deepcopy(LOCAL_DATETIME),
         "date": {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"},
@@ -325,8 +331,7 @@ def _query_operations(spec: dict[str, Any]) -> None:
                 if parameter.get("name") == "q" and parameter.get("in") == "query":
                     parameter["content"] = {"application/json": {"schema": query_schema(api, kind)}}
                 if parameter.get("name") == "pk" and parameter.get("in") == "path":
-                    parameter["schema"] = {"type": "integer", "format": "int64", "minimum": 1,
-                                           "maximum": 2**63 - 1}
+                    parameter["schema"] = {"type": "integer", "format": "int32", "minimum": 1, "maximum": MAX_ID}
 
 
 def _model_apis() -> list[Any]:
@@ -354,6 +359,10 @@ def check_query() -> Optional[Response]:
         where = "/".join(str(part) for part in error.absolute_path) or "q"
         return _bad_query(gettext("Parâmetro “q” inválido em %(where)s.", where=where))
     for index, item in enumerate(value.get("filters", []) if kind == "list" else []):
+        texts = item["value"] if isinstance(item["value"], list) else [item["value"]]
+        if any(isinstance(text, str) and has_bad_characters(text) for text in texts):  # no database stores them
+            return _bad_query(gettext("Parâmetro “q” inválido em %(where)s: caractere nulo ou fora do padrão "
+                                      "Unicode.", where=f"filters/{index}/value"))
         if _column_kind(api.datamodel, item["col"]) in ("date", "datetime") and not _real_moment(item["value"]):
             return _bad_query(gettext("Parâmetro “q” inválido em %(where)s: data inexistente ou fora de 1900–2100.",
                                       where=f"filters/{index}/value"))
@@ -414,6 +423,11 @@ def refuse_undeclared_methods() -> Optional[Response]:
         answer.headers["Allow"] = ", ".join(sorted(allowed | {"OPTIONS"}))
         return answer
     pk = (request.view_args or {}).get("pk")
+    if pk is None and not allowed and isinstance(request.routing_exception, MethodNotAllowed):
+        # GET /api/v1/ticket/abc: only PUT and DELETE take a non-numeric <pk>, so routing says 405; it is no record
+        resource, _, last = request.path.rstrip("/").rpartition("/")
+        if resource.count("/") == 3 and not last.isdigit():
+            abort(404)
     if pk is None or str(pk).isdigit():
         return None
     if allowed and request.method not in allowed:

@@ -14,7 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import BadRequest
 
 from app.domain.errors import DomainError
-from app.domain.inputs import DATE_RANGE, database_error, in_date_range, missing, too_long
+from app.domain.inputs import DATE_RANGE, MAX_ID, database_error, in_date_range, missing, too_long
 from app.domain.versions import check_version, etag, required_version
 from app.extensions import db
 from app.labels import COLUMN_LABELS, MODEL_NAMES
@@ -183,7 +183,6 @@ class AtendeApi(DomainHooks, ModelRestApi):
         return super().response_422(message=translate_schema_errors(message))
 
 
-MAX_ID = 2**63 - 1
 NOT_AN_ID = _l("Informe o id (número inteiro) do registro relacionado.")
 RELATED_NOT_FOUND = _l("Registro relacionado não encontrado.")
 

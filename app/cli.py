@@ -21,15 +21,17 @@ def ensure_roles() -> None:
 @click.command("init")
 @with_appcontext
 def init_command() -> None:
-    """Create roles, parameters and the admin from ADMIN_USERNAME/ADMIN_PASSWORD (idempotent).
+    """Create roles, parameters, message templates and the admin from ADMIN_USERNAME/ADMIN_PASSWORD (idempotent).
 
     Without ADMIN_PASSWORD the admin gets a random password, printed once, when it is created.
     """
+    from app.domain.notifications.templates import ensure_defaults as ensure_default_templates
     from app.domain.params import get_parameters
     from app.security_views import generate_password
 
     ensure_roles()
     get_parameters(db.session)
+    ensure_default_templates(db.session)
     db.session.commit()
     username = os.environ.get("ADMIN_USERNAME", "admin")
     sm = appbuilder.sm

@@ -2,8 +2,10 @@
 
 JOBS_URL picks the queue: ``sqlite:///<file>`` (default ``<instance>/jobs.sqlite3``, no extra server) or
 ``redis://host:6379/0`` (production; needs the ``redis`` package). With JOBS_IN_PROCESS_WORKER (default on)
-each web process runs queued jobs in a daemon thread started on the first enqueue. In production turn it
-off and run ``flask --app run jobs-worker`` (huey's consumer) as its own service.
+each web process runs queued jobs in a daemon thread, started with the process (and again after a fork) or on the
+first enqueue; CLI commands only queue. In production turn it off and run ``flask --app run jobs-worker`` (huey's
+consumer) as its own service. Functions registered with ``@periodic`` (the notifications' sweep) run every few
+seconds in the same worker thread, or in a thread of ``jobs-worker``.
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import importlib
 import logging
 import os
 import threading
+import time
 from typing import Any, Callable
 
 import click
@@ -22,10 +25,11 @@ from huey.api import Huey
 
 log = logging.getLogger(__name__)
 
-TASK_MODULES = ("app.domain.export_jobs", "app.domain.mass_jobs")
+TASK_MODULES = ("app.domain.export_jobs", "app.domain.mass_jobs", "app.domain.notifications.delivery")
 TASK_NAME = "atende.run"
 IDLE_SECONDS = 0.5
 _functions: dict[str, Callable[..., None]] = {}
+_periodic: dict[str, tuple[str, Callable[[], None]]] = {}
 
 
 def background(name: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
@@ -36,6 +40,22 @@ def background(name: str) -> Callable[[Callable[..., None]], Callable[..., None]
         return func
 
     return decorator
+
+
+def periodic(name: str, seconds_setting: str) -> Callable[[Callable[[], None]], Callable[[], None]]:
+    """Register a function the worker runs every app.config[seconds_setting] seconds (0 turns it off)."""
+
+    def decorator(func: Callable[[], None]) -> Callable[[], None]:
+        _periodic[name] = (seconds_setting, func)
+        return func
+
+    return decorator
+
+
+def in_cli_command() -> bool:
+    """Whether this process runs a CLI command (db upgrade, seed-demo…) rather than serving (gunicorn, flask run)."""
+    context = click.get_current_context(silent=True)
+    return context is not None and context.info_name != "run"
 
 
 def make_huey(app: Flask) -> Huey:
@@ -60,7 +80,9 @@ class Jobs:
         self._huey: Huey | None = None
         self._task: Any = None
         self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
+        self._pid = 0
+        self._lock = threading.RLock()
+        self._last_run: dict[str, float] = {}
 
     @property
     def huey(self) -> Huey:
@@ -96,23 +118,33 @@ class Jobs:
         if name not in _functions:
             raise KeyError(name)
         task(name, list(args))
-        if self.app.config.get("JOBS_IN_PROCESS_WORKER", True):
+        if self.app.config.get("JOBS_IN_PROCESS_WORKER", True) and not in_cli_command():
             self.start_worker()
 
     def start_worker(self) -> None:
         """Run queued jobs in a daemon thread of this process (after a fork the thread is gone: restart)."""
         huey = self.huey
         with self._lock:
-            if self._thread is not None and self._thread.is_alive():
+            if self._thread is not None and self._thread.is_alive() and self._pid == os.getpid():
                 return
             self.stopping.clear()
+            self._pid = os.getpid()
             self._thread = threading.Thread(target=self._work, args=(huey,), name="atende-jobs", daemon=True)
             self._thread.start()
+
+    def ensure_worker(self) -> None:
+        """Cheap check before each request of a serving process: the worker thread runs in this very process."""
+        if self._pid != os.getpid() or self._thread is None or not self._thread.is_alive():
+            self.start_worker()
+
+    def worker_alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive() and self._pid == os.getpid()
 
     def _work(self, huey: Huey) -> None:
         # huey's Consumer installs signal handlers, which a gunicorn worker must keep: a plain loop instead.
         while not self.stopping.is_set():
             try:
+                self.run_periodic()
                 task = huey.dequeue()
                 if task is None:
                     self.stopping.wait(IDLE_SECONDS)
@@ -122,10 +154,40 @@ class Jobs:
                 log.exception("background job loop")
                 self.stopping.wait(IDLE_SECONDS)
 
+    def run_periodic(self) -> None:
+        """Run each @periodic function whose interval has passed, in its own app context and DB session."""
+        from app.extensions import db
+
+        for name, (setting, func) in list(_periodic.items()):
+            seconds = float(self.app.config.get(setting) or 0)
+            moment = time.monotonic()
+            if seconds <= 0 or moment - self._last_run.get(name, -seconds) < seconds:
+                continue
+            self._last_run[name] = moment
+            with self.app.app_context():
+                try:
+                    func()
+                except Exception:
+                    log.exception("periodic job %s", name)
+                finally:
+                    db.session.remove()
+
+    def sweep_forever(self) -> None:
+        """The periodic functions alone, for `jobs-worker` (huey's consumer runs the queued jobs)."""
+        self._queue()
+        while not self.stopping.is_set():
+            self.run_periodic()
+            self.stopping.wait(IDLE_SECONDS)
+
 
 def init_jobs(app: Flask) -> None:
-    app.extensions["atende_jobs"] = Jobs(app)
+    """The queue; a serving process with JOBS_IN_PROCESS_WORKER starts its worker now and keeps it after forks."""
+    queue = Jobs(app)
+    app.extensions["atende_jobs"] = queue
     app.cli.add_command(jobs_worker_command)
+    if app.config.get("JOBS_IN_PROCESS_WORKER", True) and not app.config.get("TESTING") and not in_cli_command():
+        queue.start_worker()
+        app.before_request(queue.ensure_worker)
 
 
 def jobs() -> Jobs:
@@ -141,7 +203,10 @@ def enqueue(name: str, *args: Any) -> None:
 @click.option("--workers", type=int, default=2, show_default=True, help="Threads running jobs.")
 @with_appcontext
 def jobs_worker_command(workers: int) -> None:
-    """Run queued background jobs (exports, mass actions); set JOBS_IN_PROCESS_WORKER=0 on the web."""
+    """Run queued background jobs (exports, mass actions, notifications) and the periodic sweeps; set
+    JOBS_IN_PROCESS_WORKER=0 on the web."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    consumer = jobs().huey.create_consumer(workers=workers, worker_type="thread", periodic=False)
+    queue = jobs()
+    consumer = queue.huey.create_consumer(workers=workers, worker_type="thread", periodic=False)
+    threading.Thread(target=queue.sweep_forever, name="atende-periodic", daemon=True).start()
     consumer.run()

@@ -24,6 +24,8 @@ from sqlalchemy import (
     UniqueConstraint,
     event,
     false,
+    func,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -88,6 +90,8 @@ class GeneralParameters(Model):
     closing_reason_required: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     reopen_window_hours: Mapped[int] = mapped_column(Integer, nullable=False, default=72)
     default_list_days: Mapped[int] = mapped_column(Integer, nullable=False, default=7)
+    # an open ticket whose legal answer deadline (R24) is this close is "vencendo" in lists and dashboards
+    legal_warning_hours: Mapped[int] = mapped_column(Integer, nullable=False, default=48, server_default="48")
     attachment_max_mb: Mapped[int] = mapped_column(Integer, nullable=False, default=10)
     attachment_extensions: Mapped[str] = mapped_column(
         String(300), nullable=False, default="pdf,png,jpg,jpeg,gif,txt,csv,xlsx,docx,odt,zip"
@@ -99,6 +103,7 @@ class GeneralParameters(Model):
         CheckConstraint("reopen_window_hours IN (0, 24, 48, 72)", name="ck_reopen_window"),
         CheckConstraint("default_list_days > 0", name="ck_default_list_days"),
         CheckConstraint("default_list_days <= 3660", name="ck_default_list_days_max"),
+        CheckConstraint("legal_warning_hours BETWEEN 1 AND 168", name="ck_legal_warning_hours"),
     )
 
     def __repr__(self) -> str:
@@ -236,6 +241,11 @@ class Customer(Model):
     portal_user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("ab_user.id"), unique=True)
     portal_user: Mapped[Optional[User]] = relationship(User)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=now)
+    # the customer's opt-outs (R25: the protocol is sent all the same)
+    accepts_email: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True, server_default=true())
+    accepts_sms: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True, server_default=true())
+    # the version an API update names (R29); a change of the contact lists through the API changes it too
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1, server_default="1")
 
     phones: Mapped[list["CustomerPhone"]] = relationship(
         back_populates="customer", cascade="all, delete-orphan", order_by="CustomerPhone.id"
@@ -250,6 +260,7 @@ class Customer(Model):
         back_populates="customer", order_by="Contract.id"
     )
 
+    __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
         CheckConstraint("person_type IN ('PF', 'PJ')", name="ck_customer_person_type"),
         Index("ix_customer_name", "name"),
@@ -286,6 +297,13 @@ class CustomerEmail(Model):
     customer: Mapped[Customer] = relationship(back_populates="emails")
     email: Mapped[str] = mapped_column(String(200), nullable=False, index=True)
     is_primary: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    # on another customer's record before "one customer per e-mail" (migration 0011): kept, never sent portal links
+    legacy_duplicate: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
+
+    __table_args__ = (
+        Index("uq_customer_email_address", func.lower(email), unique=True,
+              sqlite_where=legacy_duplicate.is_(False), postgresql_where=legacy_duplicate.is_(False)),
+    )
 
     def __repr__(self) -> str:
         return self.email
@@ -401,10 +419,14 @@ class Ticket(Model):
     received_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
     opened_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=now)
     due_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    # R24: when it stopped being a draft, and the legal answer deadline that starts then (app.domain.legal_deadline)
+    registered_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    legal_due_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
     closed_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
     updated_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
     is_draft: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     rating: Mapped[Optional[int]] = mapped_column(Integer)
+    rating_comment: Mapped[Optional[str]] = mapped_column(LimitedText(NOTE_TEXT))
     related_ticket_id: Mapped[Optional[int]] = mapped_column(ForeignKey("ticket.id"))
     related_ticket: Mapped[Optional["Ticket"]] = relationship(
         remote_side="Ticket.id", foreign_keys=[related_ticket_id]
@@ -446,6 +468,8 @@ class Ticket(Model):
         Index("ix_ticket_customer_opened", "customer_id", "opened_at"),
         Index("ix_ticket_status_opened", "status_id", "opened_at"),
         Index("ix_ticket_due_at", "due_at"),
+        Index("ix_ticket_legal_due_at", "legal_due_at"),
+        Index("ix_ticket_status_legal_due", "status_id", "legal_due_at"),
         Index("ix_ticket_closed_at", "closed_at"),
         Index("ix_ticket_subject_address", "subject_id", "service_address"),
     )
@@ -679,3 +703,101 @@ class SessionVersion(Model):
 
     def __repr__(self) -> str:
         return f"{self.user_id}:{self.version}"
+
+
+PORTAL_TOKEN_PURPOSES = ("first_access", "reset")
+
+
+class PortalToken(Model):
+    """A link of the customer portal (first access or new password): only its hash is kept; single use, expiring."""
+
+    __tablename__ = "portal_token"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"), nullable=False)
+    customer: Mapped[Customer] = relationship(Customer)
+    purpose: Mapped[str] = mapped_column(String(20), nullable=False)
+    token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    email: Mapped[str] = mapped_column(String(200), nullable=False)
+    requested_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("ab_user.id", ondelete="SET NULL"))
+    requested_by: Mapped[Optional[User]] = relationship(User)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=now)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False)
+    used_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)  # used, or replaced by a newer link
+
+    __table_args__ = (
+        CheckConstraint("purpose IN ('first_access', 'reset')", name="ck_portal_token_purpose"),
+        Index("ix_portal_token_customer_created", "customer_id", "created_at"),
+    )
+
+    def __repr__(self) -> str:
+        return f"{self.purpose} #{self.id}"
+
+
+# ---------------------------------------------------------------- notifications (R25, R27)
+
+
+NOTIFICATION_CHANNELS = ("email", "sms")
+NOTIFICATION_STATUSES = ("pending", "sending", "sent", "failed")
+NOTIFICATION_KINDS = ("protocol", "message", "resolved", "first_access", "reset")
+OUTBOX_TEXT = 20_000  # a rendered template around a message of LONG_TEXT
+
+
+class Notification(Model):
+    """One e-mail or SMS in the outbox: written with its event, delivered by the job queue at most once."""
+
+    __tablename__ = "notification"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), nullable=False)
+    channel: Mapped[str] = mapped_column(String(5), nullable=False)
+    recipient: Mapped[str] = mapped_column(String(200), nullable=False)
+    subject: Mapped[Optional[str]] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(LimitedText(OUTBOX_TEXT), nullable=False)
+    attachment_ids: Mapped[list] = mapped_column(JSON, nullable=False, default=list)
+    ticket_id: Mapped[Optional[int]] = mapped_column(ForeignKey("ticket.id", ondelete="SET NULL"))
+    ticket: Mapped[Optional[Ticket]] = relationship(Ticket)
+    customer_id: Mapped[Optional[int]] = mapped_column(ForeignKey("customer.id", ondelete="SET NULL"), index=True)
+    customer: Mapped[Optional[Customer]] = relationship(Customer)
+    resend_of_id: Mapped[Optional[int]] = mapped_column(ForeignKey("notification.id", ondelete="SET NULL"),
+                                                        index=True)
+    resend_of: Mapped[Optional["Notification"]] = relationship(remote_side="Notification.id")
+    idempotency_key: Mapped[str] = mapped_column(String(200), nullable=False, unique=True)
+    status: Mapped[str] = mapped_column(String(10), nullable=False, default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=now)
+    last_error: Mapped[Optional[str]] = mapped_column(LimitedText(NOTE_TEXT))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=now)
+    claimed_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    sent_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("ab_user.id"))
+    created_by: Mapped[Optional[User]] = relationship(User)
+
+    __table_args__ = (
+        CheckConstraint("channel IN ('email', 'sms')", name="ck_notification_channel"),
+        CheckConstraint("status IN ('pending', 'sending', 'sent', 'failed')", name="ck_notification_status"),
+        Index("ix_notification_status_next", "status", "next_attempt_at"),
+        Index("ix_notification_ticket", "ticket_id", "id"),
+        Index("ix_notification_created_at", "created_at"),
+    )
+
+    def __repr__(self) -> str:
+        return f"{self.kind} {self.channel} {self.recipient}"
+
+
+class MessageTemplate(Model):
+    """The text of one kind of notification on one channel, edited by an administrator (sandboxed Jinja)."""
+
+    __tablename__ = "message_template"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), nullable=False)
+    channel: Mapped[str] = mapped_column(String(5), nullable=False)
+    subject: Mapped[Optional[str]] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(LimitedText(NOTE_TEXT), nullable=False)
+    updated_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+
+    __table_args__ = (
+        UniqueConstraint("kind", "channel", name="uq_message_template_kind_channel"),
+        CheckConstraint("channel IN ('email', 'sms')", name="ck_message_template_channel"),
+    )
+
+    def __repr__(self) -> str:
+        return f"{self.kind} ({self.channel})"

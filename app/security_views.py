@@ -33,6 +33,7 @@ from wtforms.validators import DataRequired, EqualTo
 
 from app.domain import accounts
 from app.domain.errors import ValidationError
+from app.domain.access import valid_id
 from app.extensions import db
 from app.formatting import format_bool, format_date
 from app.apibase import AtendeSecurityApi
@@ -286,7 +287,7 @@ class AtendeSecurityManager(SecurityManager):
     def user_by_id(self, pk: Any) -> Any:
         """The user of an id typed in a URL (?pk=), or None for anything that is not one."""
         text = str(pk)
-        return self.get_user_by_id(int(text)) if text.isdigit() and int(text) < 2 ** 63 else None
+        return self.get_user_by_id(int(text)) if text.isdigit() and valid_id(int(text)) else None
 
     def create_jwt_manager(self, app: Flask) -> JWTManager:
         """Tokens carry the user's session version; a token older than a logout or a new password is refused."""

@@ -177,8 +177,12 @@ class GeneralParametersView(AtendeModelView):
     list_columns = ["subject_required", "closing_reason_required", "reopen_window_hours", "default_list_days"]
     edit_columns = show_columns = [
         "subject_required", "closing_reason_required", "reopen_window_hours", "default_list_days",
-        "attachment_max_mb", "attachment_extensions", "portal_user",
+        "legal_warning_hours", "attachment_max_mb", "attachment_extensions", "portal_user",
     ]
+    description_columns = {
+        "legal_warning_hours": _l("Um atendimento em aberto fica \"vencendo\" quando faltam menos horas que isto para "
+                                  "o prazo legal de resposta (7 dias corridos do registro); de 1 a 168."),
+    }
     edit_form_extra_fields = {
         "reopen_window_hours": SelectField(
             _l("Prazo para reabrir (horas)"),
@@ -331,7 +335,8 @@ class TicketBase(TicketWorkspaceMixin, TicketListMixin, AtendeModelView):
                                          "sub_status", "is_draft", "assignees", "related_ticket", "grouped_with"]}),
         (_l("Descrição"), {"fields": ["opening_description", "closing_description", "closing_reason",
                                        "cancel_reason", "cancelled_by", "rating"]}),
-        (_l("Datas"), {"fields": ["received_at", "opened_at", "due_at", "closed_at", "updated_at", "opened_by", "updated_by"]}),
+        (_l("Datas"), {"fields": ["received_at", "opened_at", "due_at", "registered_at", "legal_due_at", "closed_at",
+                                   "updated_at", "opened_by", "updated_by"]}),
     ]
     search_columns = ["protocol", "status", "subject", "department", "channel", "priority", "opened_at",
                       "due_at", "closed_at", "is_draft", "closing_reason", "rating", "opening_description"]
@@ -455,8 +460,13 @@ class CustomerView(AtendeModelView):
     list_title = _l("Clientes")
     list_columns = ["name", "document", "person_type", "group", "active"]
     add_columns = edit_columns = [
-        "person_type", "name", "trade_name", "document", "state_registration", "birth_date", "group", "notes", "active",
+        "person_type", "name", "trade_name", "document", "state_registration", "birth_date", "group", "notes",
+        "accepts_email", "accepts_sms", "active",
     ]
+    description_columns = {
+        "accepts_email": _l("Mensagens e respostas por e-mail. O protocolo do atendimento é enviado sempre."),
+        "accepts_sms": _l("Mensagens e respostas por SMS. O protocolo do atendimento é enviado sempre."),
+    }
     show_columns = add_columns + ["created_at"]
     search_columns = ["name", "document", "person_type", "group", "active"]
     order_columns = ["name", "created_at"]

@@ -25,8 +25,8 @@ USERS = {
     "assinante": "Assinante",
 }
 TRANSACTIONAL = [
-    "mass_job_item", "mass_job",
-    "export_job", "ticket_event", "ticket_message", "attachment", "service_order", "ticket_assignee", "ticket",
+    "notification", "message_template", "mass_job_item", "mass_job",
+    "portal_token", "export_job", "ticket_event", "ticket_message", "attachment", "service_order", "ticket_assignee", "ticket",
     "contract", "customer_phone", "customer_email", "customer_address", "customer", "protocol_sequence",
     "knowledge_article", "site", "plan", "city", "login_throttle",
 ]
@@ -71,6 +71,9 @@ def app() -> Iterator[Any]:
         CACHE_TYPE="NullCache",
         UPLOAD_FOLDER=tempfile.mkdtemp(prefix="atende-uploads-"),
         SERVER_NAME=None,
+        NOTIFY_IN_BACKGROUND=False,  # the outbox is written; tests of delivery turn the worker on (tests/mailbox.py)
+        MAIL_SERVER="",
+        SMS_PROVIDER="log",
     )
     from flask_migrate import upgrade
 

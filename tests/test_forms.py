@@ -114,8 +114,8 @@ def test_each_record_lands_on_its_natural_page(app, login, case):
         assert "Atendimento salvo: protocolo" in client.get(f"/ticketview/edit/{ticket_id}").get_data(as_text=True)
     elif case == "parameters":
         response = client.post(f"/generalparametersview/edit/{params_id}", data={
-            "reopen_window_hours": "24", "default_list_days": "7", "attachment_max_mb": "10",
-            "attachment_extensions": "pdf"})
+            "reopen_window_hours": "24", "default_list_days": "7", "legal_warning_hours": "48",
+            "attachment_max_mb": "10", "attachment_extensions": "pdf"})
         path, args = _location(response)
         assert path == "/generalparametersview/list/" and args["salvo"] == [str(params_id)]
         with session(app) as s:

@@ -70,7 +70,8 @@ def problem(response: Any, what: str) -> Optional[str]:
         return None
     html = response.get_data(as_text=True)
     english = [phrase for phrase in ENGLISH_PAGES if phrase in html]
-    if '<html lang="pt-BR">' not in html or 'class="navbar' not in html or english:
+    layout = 'class="navbar' in html or '<body class="portal">' in html  # the back office's or the portal's
+    if '<html lang="pt-BR">' not in html or not layout or english:
         return f"{status} {what}: not a pt-BR page in the layout ({english}): {html[:200]!r}"
     return None
 

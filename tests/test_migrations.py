@@ -1,6 +1,7 @@
 """The migrations build exactly the models: `flask db check` finds nothing to generate on the test database."""
 from __future__ import annotations
 
+import datetime as dt
 import os
 import subprocess
 import sys
@@ -61,6 +62,14 @@ def test_migrations_go_down_and_up_again_over_real_data(tmp_path):
         with engine.connect() as conn:
             assert conn.execute(sa.text("SELECT count(*) FROM ticket")).scalar() >= 60
             assert conn.execute(sa.text("SELECT count(*) FROM subject")).scalar() >= 10
+            # 0012 backfilled the legal deadline (R24) of every registered ticket from its opening, to the microsecond
+            ticket = sa.Table("ticket", sa.MetaData(), autoload_with=conn)
+            rows = conn.execute(sa.select(ticket.c.is_draft, ticket.c.opened_at, ticket.c.registered_at,
+                                          ticket.c.legal_due_at)).all()
+            assert {bool(row.is_draft) for row in rows} == {False, True}
+            for row in rows:
+                expected = (None, None) if row.is_draft else (row.opened_at, row.opened_at + dt.timedelta(days=7))
+                assert (row.registered_at, row.legal_due_at) == expected, row
         engine.dispose()
     finally:
         if drop is not None:

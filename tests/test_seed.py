@@ -31,13 +31,13 @@ def _counts(session) -> dict[str, int]:
 def test_seed_demo_creates_each_thing_once(db) -> None:
     session = db.session
     summary = seed_demo(session)
-    assert "carregados" in summary and summary != ALREADY_LOADED
+    assert "carregados" in summary and not summary.startswith(ALREADY_LOADED)
     first = _counts(session)
-    assert first["City"] == 8 and first["Customer"] == 40 and first["Ticket"] == 64
+    assert first["City"] == 8 and first["Customer"] == 41 and first["Ticket"] == 71
     assert first["ServiceOrder"] >= 8 and first["TicketMessage"] > 0
     assert session.scalar(select(Customer.id).where(Customer.document == MARKER_CPF))
 
-    assert seed_demo(session) == ALREADY_LOADED
+    assert seed_demo(session).splitlines()[0] == ALREADY_LOADED
     assert _counts(session) == first
 
 
@@ -57,7 +57,7 @@ def test_seed_demo_gives_the_agent_a_knowledge_base_and_the_technician_a_day(db)
     assert len(todays) >= 3
     session.execute(KnowledgeArticle.__table__.delete())
     session.commit()
-    assert seed_demo(session) == ALREADY_LOADED
+    assert seed_demo(session).splitlines()[0] == ALREADY_LOADED
     assert session.scalar(select(func.count()).select_from(KnowledgeArticle)) == len(articles)  # restored once
 
 
@@ -133,3 +133,50 @@ def test_readme_lists_every_demo_user_with_its_role() -> None:
         row = rows.get(f"`{username}`")
         assert row is not None, username
         assert f"{first} {last}" in row and f"| {role} |" in row, row
+
+
+def test_seed_demo_gives_a_subscriber_portal_access_and_a_ticket_in_every_state(db, monkeypatch) -> None:
+    """The demo customer of the central do assinante: credentials printed once, a password that meets the policy,
+    and the stories the portal shows (a draft it does not show)."""
+    import re
+
+    from app.demo.seed import PORTAL_CPF
+    from app.domain import actions
+    from app.domain.clock import now
+    from app.domain.legal_deadline import situation
+    from app.extensions import appbuilder
+    from app.models import Attachment, Notification
+
+    monkeypatch.delenv("DEMO_PASSWORD", raising=False)
+    session = db.session
+    summary = seed_demo(session)
+    line = summary.splitlines()[-1]
+    password = re.search(r"CPF 248\.163\.264-80, Helena Duarte Campos, senha: (\S+) ", line).group(1)
+    customer = session.scalar(select(Customer).where(Customer.document == PORTAL_CPF))
+    user = customer.portal_user
+    assert user is not None and [role.name for role in user.roles] == ["Assinante"]
+    assert appbuilder.sm.auth_user_db(user.username, password) is not None
+    assert len(customer.contracts) == 2 and customer.emails[0].email.endswith("@example.com")
+
+    tickets = session.scalars(select(Ticket).where(Ticket.customer_id == customer.id)).all()
+    moment = now()
+    states = {(t.is_draft, t.status.category) for t in tickets}
+    assert states >= {(True, "new"), (False, "new"), (False, "pending"), (False, "in_progress"),
+                      (False, "resolved"), (False, "cancelled")}
+    registered = [t for t in tickets if not t.is_draft]
+    assert any(t.status.is_open and t.due_at < moment and t.legal_due_at > moment for t in registered), "past its SLA"
+    assert any(situation(t.legal_due_at, t.status.category, t.closed_at, moment)["state"] == "overdue"
+               for t in registered), "past the legal deadline"
+    resolved = next(t for t in registered if t.status.category == "resolved")
+    assert actions.refusal(session, resolved, user, "reopen") is None, "within the reopen window"
+    assert resolved.rating is None, "left for the subscriber to rate"
+    assert any(t.channel is not None and t.channel.is_portal for t in registered), "one opened through the portal"
+    messages = [m for t in registered for m in t.messages]
+    assert {m.is_internal for m in messages} == {True, False}
+    assert session.scalar(select(func.count()).select_from(Attachment).where(Attachment.uploaded_by_id == user.id)) == 1
+    assert any(o.status == "scheduled" for t in registered for o in t.service_orders)
+    assert session.scalar(select(func.count()).select_from(Notification)) == 0, "the demo's past sends nothing"
+
+    again = seed_demo(session).splitlines()[-1]
+    assert "CPF 248.163.264-80" in again and password not in again
+    assert len(session.scalars(select(Ticket).where(Ticket.customer_id == customer.id)).all()) == len(tickets)

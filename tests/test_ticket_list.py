@@ -468,12 +468,15 @@ def test_full_layout_exports_every_field(app, data):
                                            keep_blank_values=True))
         headers = [column.header for column in export.columns]
         rows = list(export.rows)
-    assert len(headers) == 23 and "Setor" in headers and "Descrição do fechamento" in headers
-    assert len(rows) == 1 and len(rows[0]) == 23
+    assert len(headers) == 25 and "Setor" in headers and "Descrição do fechamento" in headers
+    assert "Prazo legal" in headers and "Situação do prazo legal" in headers
+    assert len(rows) == 1 and len(rows[0]) == 25
     row = dict(zip(headers, rows[0]))
     assert row["Protocolo"] == data["p"]["closed"] and row["Descrição do fechamento"] == "Boleto enviado"
     assert row["Avaliação"] == 5 and row["Rascunho"] == "Não" and row["Tempo restante"] in ("Dentro do prazo",
                                                                                             "Fora do prazo")
+    assert row["Prazo legal"] == row["Abertura"] + dt.timedelta(days=7)
+    assert row["Situação do prazo legal"] == "respondido no prazo"
 
 
 def test_my_tickets_export_holds_only_my_tickets(app, login, data):

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app.domain.clock import now
+from app.domain.legal_deadline import LEGAL_ANSWER_DAYS
 from app.domain.protocol import SEQUENCE_DIGITS
 from app.models import Model
 from app.demo.seed import CITIES, DISTRICTS, FIRST_NAMES, STREETS, SURNAMES, cnpj_from, cpf_from, ensure_configuration, slug
@@ -296,7 +297,7 @@ TICKET_COLUMNS = (
     "id", "protocol", "type", "customer_id", "contract_id", "subject_id", "department_id", "priority_id", "channel_id",
     "direction", "status_id", "sub_status_id", "closing_reason_id", "opening_description", "closing_description",
     "service_address", "received_at", "opened_at", "due_at", "closed_at", "updated_at", "is_draft", "rating",
-    "opened_by_id", "cancelled_by_id", "cancel_reason", "version",
+    "opened_by_id", "cancelled_by_id", "cancel_reason", "version", "registered_at", "legal_due_at",
 )
 
 
@@ -317,6 +318,7 @@ def _load_tickets(session: Session, rnd: random.Random, ref: dict[str, Any], tot
     agents, technicians = ref["agents"], ref["technicians"]
     random_, choice, randrange = rnd.random, rnd.choice, rnd.randrange
     hour = dt.timedelta(hours=1)
+    legal_days = dt.timedelta(days=LEGAL_ANSWER_DAYS)
     n_owners = len(owners)
     events: list[tuple] = []
     assignees: list[tuple] = []
@@ -366,7 +368,7 @@ def _load_tickets(session: Session, rnd: random.Random, ref: dict[str, Any], tot
                     choice(channels) if channels else None, "outbound" if random_() < 0.1 else "inbound",
                     choice(statuses[category]), sub_status, reason, choice(OPENINGS), closing, service_address,
                     opened, opened, opened + sla * hour, closed, closed, is_draft, rating, agent, cancelled_by,
-                    cancel_reason, 1,
+                    cancel_reason, 1, None if is_draft else opened, None if is_draft else opened + legal_days,
                 ))
                 events.append((event_id, ticket_id, opened, agent, "created", "Atendimento iniciado"))
                 event_id += 1

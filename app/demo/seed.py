@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import os
 import random
 import unicodedata
@@ -320,7 +321,8 @@ def _customers(session: Session, rnd: random.Random, conf: dict[str, Any]) -> li
         if rnd.random() < 0.4:
             customer.phones.append(CustomerPhone(number=f"{ddd}3{rnd.randint(1000000, 9999999)}", kind="landline",
                                                  is_primary=False, contact_name=name.split()[0]))
-        customer.emails.append(CustomerEmail(email=f"{login_base}@{'gmail.com' if ptype == 'PF' else 'empresa.com.br'}",
+        # reserved domains (RFC 2606): demo data never mails a real address
+        customer.emails.append(CustomerEmail(email=f"{login_base}@{'example.com' if ptype == 'PF' else 'example.net'}",
                                              is_primary=True))
         customer.addresses.append(CustomerAddress(street=street, street_number=number, district=district, zip_code=zip_code,
                                                   city=city, is_primary=True))
@@ -400,7 +402,19 @@ def _todays_agenda(session: Session, conf: dict[str, Any], people: list[Customer
 
 
 def seed_demo(session: Session) -> str:
-    """Load the demo data once; return a pt-BR summary line."""
+    """Load the demo data once; return the pt-BR summary and the demo subscriber's portal credentials.
+
+    Past events of the story send nothing: the notifications are muted while it is written.
+    """
+    from app.domain import notifications
+
+    with notifications.muted(session):
+        summary = _seed_demo(session)
+        portal = ensure_portal_demo(session)
+    return f"{summary}\n{portal}"
+
+
+def _seed_demo(session: Session) -> str:
     if session.scalar(select(Customer.id).where(Customer.document == MARKER_CPF)):
         ensure_knowledge_base(session)
         session.commit()
@@ -547,3 +561,184 @@ def _service_order(session: Session, rnd: random.Random, ticket: Ticket, technic
         _backdate(session, order.scheduled_end)
         session.flush()
     return order
+
+
+# ---------------------------------------------------------------- the demo subscriber (central do assinante)
+
+PORTAL_CPF = cpf_from(248_163_264)  # 248.163.264-80
+PORTAL_SUBJECTS = ("Sem conexão", "Lentidão", "Conexão intermitente", "Troca de senha Wi-Fi", "Mudança de endereço",
+                   "Financeiro - 2ª via", "Upgrade de plano")
+SPEED_TEST = ("Teste de velocidade por cabo (speedtest.net)\n"
+              "19h10  download 38 Mbps  upload 21 Mbps  ping 48 ms\n"
+              "21h30  download 41 Mbps  upload 19 Mbps  ping 52 ms\n").encode()
+
+
+def ensure_portal_demo(session: Session) -> str:
+    """The demo subscriber of the customer portal and a ticket in every state; return the credentials line.
+
+    Idempotent: the customer, their access and their tickets are created only when missing. The password is
+    DEMO_PASSWORD when it meets the policy for this customer, otherwise a random one; it is printed when the
+    access is created, never stored in clear.
+    """
+    from app.domain.documents import format_document
+
+    for subject in session.scalars(select(Subject).where(Subject.name.in_(PORTAL_SUBJECTS))):
+        subject.portal_available = True  # offered by the portal (R30)
+    customer = session.scalar(select(Customer).where(Customer.document == PORTAL_CPF))
+    if customer is None:
+        customer = _portal_customer(session)
+    password = None
+    if customer.portal_user is None:
+        password = _portal_password(customer)
+        _set_portal_password(session, customer, password)
+    if not session.scalar(select(Ticket.id).where(Ticket.customer_id == customer.id).limit(1)):
+        _portal_tickets(session, customer)
+    session.commit()
+    where = f"Central do assinante (/central/): CPF {format_document(PORTAL_CPF)}, {customer.name}"
+    if password is None:
+        return (f"{where}; senha definida no primeiro carregamento (para outra, use \"Reenviar acesso\" na ficha "
+                f"do cliente: o link fica na caixa de saída).")
+    if password == os.environ.get("DEMO_PASSWORD"):
+        return f"{where}, senha: a de DEMO_PASSWORD."
+    return f"{where}, senha: {password} (anote-a: ela não será mostrada de novo)."
+
+
+def _portal_password(customer: Customer) -> str:
+    """DEMO_PASSWORD if the policy takes it for this customer, else a random password it takes."""
+    from app.domain.accounts import check_password
+    from app.domain.errors import ValidationError
+    from app.domain.portal.accounts import personal_words
+    from app.security_views import generate_password
+
+    candidate = os.environ.get("DEMO_PASSWORD") or generate_password()
+    while True:
+        try:
+            check_password(candidate, personal_words(customer))
+            return candidate
+        except ValidationError:
+            candidate = generate_password()
+
+
+def _set_portal_password(session: Session, customer: Customer, password: str) -> None:
+    """The portal's own way to give a customer access (their Assinante user)."""
+    from app.domain.portal.accounts import set_portal_password
+
+    set_portal_password(session, customer, password)
+
+
+def _portal_customer(session: Session) -> Customer:
+    conf = ensure_configuration(session)
+    city = conf["cities"][0]
+    plans = {plan.name: plan for plan in conf["plans"]}
+    customer = Customer(person_type="PF", name="Helena Duarte Campos", document=PORTAL_CPF,
+                        birth_date=dt.date(1988, 5, 14), group=conf["groups"][0], active=True,
+                        created_at=now() - dt.timedelta(days=800))
+    customer.phones.append(CustomerPhone(number="11976543210", kind="whatsapp", is_primary=True))
+    customer.phones.append(CustomerPhone(number="1132104567", kind="landline", contact_name="Escritório"))
+    customer.emails.append(CustomerEmail(email="helena.campos@example.com", is_primary=True))
+    customer.addresses.append(CustomerAddress(street="Rua Harmonia", street_number="245", complement="apto 32",
+                                              district="Vila Madalena", zip_code="05435000", city=city,
+                                              is_primary=True))
+    customer_rules.save_customer(session, customer)
+    session.flush()
+    for number, login, plan, street, street_number, district, zip_code in (
+        ("CT-009001", "helena.campos", "Fibra 600 Mega", "Rua Harmonia", "245", "Vila Madalena", "05435000"),
+        ("CT-009002", "helena.escritorio", "Fibra 100 Mega", "Rua Fradique Coutinho", "1120", "Pinheiros",
+         "05416001"),
+    ):
+        customer_rules.save_contract(session, Contract(
+            customer=customer, number=number, login=login, status="active", plan=plans[plan], street=street,
+            street_number=street_number, district=district, zip_code=zip_code, city=city, site=conf["sites"][0],
+            activated_at=now().date() - dt.timedelta(days=700)))
+    session.flush()
+    return customer
+
+
+def _portal_tickets(session: Session, customer: Customer) -> None:
+    """A draft (not shown in the portal), new, in progress with a file and a visit, past its SLA, past the legal
+    deadline, resolved within the reopen window (not rated yet) and cancelled; public and internal messages."""
+    from flask import current_app
+
+    from app.domain.attachments import add_attachment
+    from app.domain.tickets import open_portal_ticket
+    from app.extensions import appbuilder
+
+    agent, technician = appbuilder.sm.find_user(username="atendente"), appbuilder.sm.find_user(username="tecnico")
+    subscriber = customer.portal_user
+    subjects = {s.name: s for s in session.scalars(select(Subject))}
+    statuses: dict[str, TicketStatus] = {}
+    for status in session.scalars(select(TicketStatus).where(TicketStatus.active.is_(True))
+                                  .order_by(TicketStatus.order.desc())):
+        statuses[status.category] = status
+    reasons = {r.name: r for r in session.scalars(select(ClosingReason).where(ClosingReason.active.is_(True)))}
+    phone = session.scalar(select(Channel).where(Channel.name == "Telefone"))
+    home, office = sorted(customer.contracts, key=lambda c: c.number)
+    base = now()
+
+    def ticket(subject: str, contract: Contract, hours_ago: float, description: str, draft: bool = False) -> Ticket:
+        opened = (base - dt.timedelta(hours=hours_ago)).replace(microsecond=0)
+        made = Ticket(type="customer", customer=customer, contract=contract, subject=subjects[subject],
+                      opening_description=description, channel=phone, direction="inbound", opened_at=opened,
+                      received_at=opened, is_draft=draft, status=statuses["new"],
+                      assignees=[] if draft else [agent])
+        create_ticket(session, made, agent)
+        _backdate(session, opened)
+        session.flush()
+        return made
+
+    def say(made: Ticket, body: str, internal: bool, hours_ago: float) -> None:
+        add_message(session, TicketMessage(ticket=made, is_internal=internal, body=body), agent)
+        _backdate(session, _clamp(base - dt.timedelta(hours=hours_ago)))
+        session.flush()
+
+    def move(made: Ticket, category: str, hours_ago: float, **values: Any) -> None:
+        made.status = statuses[category]
+        for name, value in values.items():
+            setattr(made, name, value)
+        _change(session, made, agent, _clamp(base - dt.timedelta(hours=hours_ago)))
+
+    ticket("Upgrade de plano", home, 0.3, "Cliente quer saber as condições do plano de 1 Giga.", draft=True)
+
+    opened = open_portal_ticket(session, subscriber, customer, subjects["Conexão intermitente"], office,
+                                "A internet do escritório cai várias vezes por dia desde ontem.")
+    add_message(session, TicketMessage(ticket=opened, is_internal=False, body=(
+        "Olá, Helena! Recebemos seu pedido e vamos analisar a conexão do escritório.")), agent)
+    session.flush()
+
+    visit = ticket("Mudança de endereço", home, 30, "Cliente vai mudar de apartamento no mesmo prédio (do 32 para o 81).")
+    say(visit, "Viabilidade confirmada: mesma caixa de atendimento, sem custo de instalação.", True, 29)
+    move(visit, "in_progress", 28)
+    say(visit, "Agendamos a visita técnica para amanhã, das 9h às 12h. O técnico ligará antes de ir.", False, 27)
+    start = (base + dt.timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
+    create_service_order(session, ServiceOrder(
+        ticket=visit, type=session.scalar(select(ServiceOrderType).where(ServiceOrderType.name == "Mudança de endereço")),
+        technician=technician, status="scheduled", scheduled_start=start, scheduled_end=start + dt.timedelta(hours=3),
+        description="Mudança de endereço: passar o cabo do apto 32 para o 81 e instalar a ONU."), agent)
+    _backdate(session, _clamp(base - dt.timedelta(hours=27)))
+    session.flush()
+
+    slow = ticket("Lentidão", home, 50, "Lentidão à noite: 40 Mbps no cabo num plano de 600 Mega.")
+    move(slow, "pending", 48, sub_status=session.scalar(
+        select(SubStatus).where(SubStatus.name == "Aguardando retorno do cliente")))
+    say(slow, "Pode fazer um teste de velocidade com o computador no cabo e nos enviar o resultado?", False, 47)
+    say(slow, "Sem alarmes na OLT; concentrador com folga. Aguardar o teste do cliente.", True, 46)
+    sent = add_attachment(session, slow, subscriber, "teste-velocidade.txt", io.BytesIO(SPEED_TEST),
+                          current_app.config["UPLOAD_FOLDER"])
+    sent.created_at = _clamp(base - dt.timedelta(hours=30))
+    _backdate(session, sent.created_at)
+    session.flush()
+
+    late = ticket("Sem conexão", home, 9 * 24, "Sem internet desde a chuva de sábado; LOS vermelho na ONU.")
+    move(late, "in_progress", 9 * 24 - 2)
+    say(late, "Rompimento de fibra na rua; aguardando a equipe da prefeitura liberar o poste.", True, 8 * 24)
+    say(late, "Identificamos um rompimento de fibra na sua rua e estamos trabalhando no reparo.", False, 8 * 24 - 1)
+
+    wifi = ticket("Troca de senha Wi-Fi", home, 30, "Cliente pede a troca da senha do Wi-Fi.")
+    say(wifi, "Senha trocada pelo gerenciamento remoto; cliente reconectou os aparelhos.", True, 21)
+    move(wifi, "resolved", 20, closed_at=_clamp(base - dt.timedelta(hours=20)),
+         closing_reason=reasons.get("Solicitação atendida"),
+         closing_description="Senha do Wi-Fi trocada; a nova senha foi informada por telefone.")
+
+    twice = ticket("Financeiro - 2ª via", office, 5 * 24, "Cliente pede a 2ª via do boleto do escritório.")
+    move(twice, "cancelled", 5 * 24 - 1, closed_at=_clamp(base - dt.timedelta(hours=5 * 24 - 1)),
+         cancel_reason="Cliente abriu o mesmo pedido em duplicidade.", cancelled_by=agent)

@@ -25,6 +25,7 @@ from sqlalchemy import and_, exists, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.domain.errors import NotAllowed, ValidationError
+from app.domain.inputs import MAX_ID
 from app.models import (
     Attachment,
     Contract,
@@ -44,15 +45,16 @@ from app.security import ROLE_CUSTOMER, ROLE_TECHNICIAN, role_names, sees_all_ti
 
 # ---------------------------------------------------------------- what a customer reads and sets (R26, R30)
 
-PUBLIC_EVENT_FIELDS = ("status", "subject", "opening_description", "closing_description", "rating", "due_at",
-                       "closed_at")
+PUBLIC_EVENT_FIELDS = ("status", "subject", "opening_description", "closing_description", "rating", "rating_comment",
+                       "due_at", "closed_at")
 """Ticket fields whose changes a customer reads in the history; never assignees, department, notes …"""
 PUBLIC_ACTIONS = ("reiterate", "complaint", "reopen")
 """Actions whose history entry a customer reads (their own requests and the reopening)."""
 CUSTOMER_CREATE_FIELDS = ("customer", "contract", "subject", "opening_description")
 """What a customer sets when opening a ticket (R30): the customer only as their own."""
-CUSTOMER_UPDATE_FIELDS = ("rating", "version")
-"""What a customer changes on a ticket: the rating of a resolved one (R30); ``version`` is the one read (R29)."""
+CUSTOMER_UPDATE_FIELDS = ("rating", "rating_comment", "version")
+"""What a customer changes on a ticket: the rating (and its comment) of a resolved one (R30); ``version`` is the one
+read (R29)."""
 STAFF_ONLY_TICKET_DATA = ("assignees", "opened_by", "updated_by", "cancelled_by", "department", "priority",
                           "sub_status", "closing_reason", "related_ticket", "grouped_with", "cancel_reason",
                           "diagnostics", "direction", "received_at")
@@ -126,6 +128,14 @@ def ticket_condition(user: Any) -> Optional[Any]:
 def service_order_condition(user: Any) -> Optional[Any]:
     """A technician's own service orders; a customer reaches none."""
     return _scope(user, technician=lambda uid: ServiceOrder.technician_id == uid)
+
+
+def portal_service_order_condition(user: Any) -> Any:
+    """The service orders a customer follows in the portal: those of their own tickets (type, status and visit
+    window only; never the technician nor the notes). Nothing for anyone else: staff use service_order_condition."""
+    if not acts_as_customer(user):
+        return false()
+    return ServiceOrder.ticket_id.in_(_own_tickets(user.id))
 
 
 def customer_condition(user: Any) -> Optional[Any]:
@@ -271,8 +281,8 @@ def condition_for(model: type, user: Any) -> Optional[Any]:
 
 
 def valid_id(pk: Any) -> bool:
-    """Whether a value can be a record's id (an integer the database's BIGINT holds): else it is "not found"."""
-    return isinstance(pk, int) and not isinstance(pk, bool) and 0 < pk < 2 ** 63
+    """Whether a value can be a record's id (an integer the id column holds): else it is "not found"."""
+    return isinstance(pk, int) and not isinstance(pk, bool) and 0 < pk <= MAX_ID
 
 
 def can_see(session: Session, user: Any, model: type, pk: Any) -> bool:
@@ -333,8 +343,9 @@ def check_customer_fields(data: Any, allowed: Iterable[str]) -> None:
 def check_customer_update(ticket: Ticket, data: Any) -> None:
     """A customer changes only the rating, and only of a resolved ticket (R30)."""
     check_customer_fields(data, CUSTOMER_UPDATE_FIELDS)
-    if "rating" in data and (ticket.status is None or ticket.status.category != "resolved"):
-        raise NotForCustomers(_l("Só é possível avaliar um atendimento resolvido."), "rating")
+    rated = [name for name in ("rating", "rating_comment") if name in data]
+    if rated and (ticket.status is None or ticket.status.category != "resolved"):
+        raise NotForCustomers(_l("Só é possível avaliar um atendimento resolvido."), rated[0])
 
 
 def public_data(rows: Any, user: Any, hidden: Iterable[str] = ()) -> Any:

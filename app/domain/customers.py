@@ -1,10 +1,10 @@
-"""Customers and contracts: documents (R23), phones with one primary, contract ownership."""
+"""Customers and contracts: documents (R23), phones with one primary, one customer per e-mail, contract ownership."""
 from __future__ import annotations
 
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session
 
 from app.domain.documents import clean_document, clean_phone, clean_zip_code
@@ -36,6 +36,7 @@ def save_customer(session: Session, customer: Customer) -> Customer:
             phone.number = clean_phone(phone.number)
         for email in customer.emails:
             check_email(email)
+            check_email_owner(session, email, customer)
     session.add(customer)
     return customer
 
@@ -57,10 +58,12 @@ def save_phone(session: Session, phone: CustomerPhone) -> None:
 
 
 def save_email(session: Session, email: CustomerEmail) -> None:
-    check_email(email)
-    if email.customer is None:
-        raise ValidationError(_l("O e-mail precisa de um cliente."), "customer")
-    _make_primary(email, email.customer.emails)
+    with session.no_autoflush:  # check_email_owner reads what changed before anything is written
+        check_email(email)
+        if email.customer is None:
+            raise ValidationError(_l("O e-mail precisa de um cliente."), "customer")
+        check_email_owner(session, email, email.customer)
+        _make_primary(email, email.customer.emails)
 
 
 def save_address(session: Session, address: Any) -> None:
@@ -86,6 +89,29 @@ def check_email(email: CustomerEmail) -> None:
         email.email = validate_email(email.email or "", check_deliverability=False).normalized
     except EmailNotValidError:
         raise ValidationError(_l("E-mail inválido: %(email)s", email=email.email or ""), "email")
+
+
+def check_email_owner(session: Session, email: CustomerEmail, customer: Customer) -> None:
+    """A contact e-mail belongs to one customer, whatever its case (the portal sends its access links there).
+
+    A row marked ``legacy_duplicate`` (already shared when the rule came, migration 0011) is kept as it is; once its
+    address changes it is checked like any other and the mark goes.
+    """
+    address = (email.email or "").lower()
+    if email.legacy_duplicate:
+        if email.id is not None and not inspect(email).attrs.email.history.has_changes():
+            return
+        email.legacy_duplicate = False
+    if any(other is not email and not other.legacy_duplicate and (other.email or "").lower() == address
+           for other in customer.emails):
+        raise ValidationError(_l("O e-mail %(email)s foi informado mais de uma vez.", email=email.email), "email")
+    query = select(CustomerEmail.id).where(func.lower(CustomerEmail.email) == address,
+                                           CustomerEmail.legacy_duplicate.is_(False))
+    if customer.id is not None:
+        query = query.where(CustomerEmail.customer_id != customer.id)  # the customer's own rows: checked above
+    if session.scalar(query.limit(1)) is not None:
+        raise ValidationError(_l("O e-mail %(email)s já pertence a outro cliente: um e-mail de contato é de um só "
+                                 "cliente.", email=email.email), "email")
 
 
 def save_contract(session: Session, contract: Contract) -> Contract:

@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
+from app.domain import legal_deadline
 from app.domain.access import ticket_condition
 from app.domain.criteria import day_bounds
 from app.domain.ticket_filters import ticket_list_url
@@ -90,6 +91,7 @@ def manager_dashboard(session: Session, user: Any, start: dt.date, end: dt.date,
             func.count(case((WITHIN_DUE, 1))).label("within"), func.sum(hours).label("hours"))
         .group_by(Ticket.subject_id, Ticket.department_id)).all()
     daily = _daily(session, user, start, end, opened_in, resolved_in)
+    legal = _legal_deadline(session, user, now, is_open, resolved_in, resolved_args)
 
     fields = ("n", "within", "hours")
     resolved = {name: _sum(resolved_rows, name) for name in fields}
@@ -136,6 +138,7 @@ def manager_dashboard(session: Session, user: Any, start: dt.date, end: dt.date,
     return {
         "start": start, "end": end, "now": now,
         "headline": headline,
+        "legal": legal,
         "by_status": by_status,
         "by_department": _ranked(session, Department, _rollup(open_rows, "department_id", ("n",)), "department",
                                  open_args),
@@ -154,6 +157,25 @@ def manager_dashboard(session: Session, user: Any, start: dt.date, end: dt.date,
              "url": _url(customer=row.customer_id, **opened_args)}
             for row in top
         ],
+    }
+
+
+def _legal_deadline(session: Session, user: Any, now: dt.datetime, is_open: Any, resolved_in: Any,
+                    resolved_args: dict) -> dict:
+    """R24: open tickets near (within the warning hours) and past the legal deadline, and those resolved in the
+    period after it; two queries on the (status, legal deadline) index and the closing-date index."""
+    hours = legal_deadline.warning_hours(session)
+    near_end = now + dt.timedelta(hours=hours)
+    row = session.execute(
+        _tickets(user, is_open, Ticket.legal_due_at < near_end).add_columns(
+            func.count(case((Ticket.legal_due_at >= now, 1))).label("soon"),
+            func.count(case((Ticket.legal_due_at < now, 1))).label("overdue"))).one()
+    late = session.scalar(_tickets(user, legal_deadline.answered_late(resolved_in)).add_columns(func.count())) or 0
+    return {
+        "hours": hours,
+        "soon": {"value": row.soon, "url": _url(legal_due="soon")},
+        "overdue": {"value": row.overdue, "url": _url(legal_due="overdue")},
+        "answered_late": {"value": late, "url": _url(legal_due="answered_late", **resolved_args)},
     }
 
 

@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 from app.domain.errors import Conflict, DomainError, ValidationError
 from app.labels import COLUMN_LABELS
 
-MAX_ID = 2**63 - 1
 MAX_INTEGER = 2**31 - 1  # an Integer column (PostgreSQL int4)
+MAX_ID = MAX_INTEGER  # ids are Integer columns: a larger one names no record
 DATE_MIN = dt.date(1900, 1, 1)
 DATE_MAX = dt.date(2100, 12, 31)
 JSON_MAX_DEPTH = 32
@@ -59,6 +59,7 @@ CHECKS = {  # CHECK constraints of app.models: (field, what the user is told)
     "ck_reopen_window": ("reopen_window_hours", _l("O prazo para reabrir deve ser 0, 24, 48 ou 72 horas.")),
     "ck_default_list_days": ("default_list_days", _l("O período padrão da lista deve ser de 1 a 3.660 dias.")),
     "ck_default_list_days_max": ("default_list_days", _l("O período padrão da lista deve ser de 1 a 3.660 dias.")),
+    "ck_legal_warning_hours": ("legal_warning_hours", _l("O alerta do prazo legal deve ser de 1 a 168 horas.")),
 }
 
 
@@ -71,7 +72,7 @@ def has_bad_characters(text: str) -> bool:
 
 
 def parse_id(raw: Any) -> Optional[int]:
-    """A record id (1 … 2**63-1) from an int or a string of ASCII digits; anything else is None."""
+    """A record id (1 … MAX_ID) from an int or a string of ASCII digits; anything else is None."""
     if isinstance(raw, bool):
         return None
     if isinstance(raw, int):

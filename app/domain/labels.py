@@ -36,6 +36,20 @@ CHOICES = {
         "other": _l("Outro"),
     },
     "reopen_window": {0: _l("Nunca"), 24: _l("24 horas"), 48: _l("48 horas"), 72: _l("72 horas")},
+    "notification_kind": {
+        "protocol": _l("Protocolo"),
+        "message": _l("Mensagem ao cliente"),
+        "resolved": _l("Atendimento concluído"),
+        "first_access": _l("Primeiro acesso à central"),
+        "reset": _l("Nova senha da central"),
+    },
+    "notification_channel": {"email": _l("E-mail"), "sms": _l("SMS")},
+    "notification_status": {
+        "pending": _l("Aguardando envio"),
+        "sending": _l("Enviando"),
+        "sent": _l("Enviada"),
+        "failed": _l("Falhou"),
+    },
 }
 
 

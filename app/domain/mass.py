@@ -7,7 +7,7 @@ from typing import Any, Callable, Iterable, Optional
 from flask_babel import gettext, ngettext
 
 SUMMARY_LIMIT = 10
-ID_MAX = 2**63 - 1  # a larger id names no record (and would not fit the database's integer)
+from app.domain.inputs import MAX_ID as ID_MAX
 
 
 def _tickets(done: int, refused: int) -> tuple[str, str]:

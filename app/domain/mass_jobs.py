@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
 from app.domain import service_orders, ticket_mass
-from app.domain.access import ticket_list_scope
+from app.domain.access import ticket_list_scope, valid_id
 from app.domain.clock import now, parse_local
 from app.domain.errors import DomainError, NotAllowed, ValidationError
 from app.domain.mass import NOUNS, MassResult, unique_ids
@@ -281,7 +281,7 @@ def keep_running(session: Session, active: bool) -> None:
 
 def visible_job(session: Session, user: Any, job_id: int) -> MassJob:
     """The job, for its owner or an Admin; anyone else is NotAllowed (answered as 404)."""
-    job = session.get(MassJob, job_id) if 0 < job_id < 2**63 else None
+    job = session.get(MassJob, job_id) if valid_id(job_id) else None
     if job is None or user is None or (job.user_id != user.id and ROLE_ADMIN not in role_names(user)):
         raise NotAllowed(_("Tarefa não encontrada."))
     return job

@@ -107,7 +107,11 @@ def timeline(session: Session, customer_id: int) -> list[dict[str, Any]]:
 
 def workspace(session: Session, ticket_id: int, user: Any = None) -> dict[str, Any]:
     """Everything the ticket's work tabs show, with a fixed number of queries; user defaults to the request's."""
+    from app.domain import legal_deadline
+    from app.domain import notifications
     from app.domain.actions import available_actions
+    from app.domain.notifications.staff import available as notify_actions
+    from app.domain.clock import now
     from app.domain.tickets import open_ticket_count
     from app.models import Attachment, ServiceOrderType, TicketEvent, TicketMessage
 
@@ -133,6 +137,9 @@ def workspace(session: Session, ticket_id: int, user: Any = None) -> dict[str, A
         "order_types": list(session.scalars(select(ServiceOrderType).where(ServiceOrderType.active.is_(True))
                                             .order_by(ServiceOrderType.name))),
         "actions": available_actions(session, ticket, user if user is not None else _request_user()),
+        "notifications": notifications.of_ticket(session, ticket_id),  # R27: their state shows on the ticket
+        "notify_actions": notify_actions(session, ticket, user if user is not None else _request_user()),
+        "legal": legal_deadline.ticket_situation(session, ticket, now()),
     }
 
 

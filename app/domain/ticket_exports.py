@@ -8,6 +8,7 @@ from flask_babel import gettext, lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
+from app.domain import legal_deadline
 from app.domain.access import ticket_list_scope
 from app.domain.clock import now
 from app.domain.documents import format_document
@@ -65,8 +66,15 @@ def _order_count() -> Any:
             .correlate(Ticket).scalar_subquery())
 
 
-def _fields(when: Any) -> list[Field]:
+def _fields(when: Any, legal_warning: int = legal_deadline.DEFAULT_WARNING_HOURS) -> list[Field]:
     words = sla_texts()
+    legal_words = legal_deadline.texts()
+
+    def legal(due: Any, category: Any, closed: Any) -> Any:
+        if due is None:
+            return None
+        return legal_deadline.situation(due, category, closed, when, legal_warning, legal_words)["text"]
+
     kinds = {code: choice_label("type", code) for code in ("customer", "site")}
     yes, no = gettext("Sim"), gettext("Não")
     return [
@@ -93,6 +101,9 @@ def _fields(when: Any) -> list[Field]:
               lambda: (Ticket.due_at, TicketStatus.category, Ticket.closed_at),
               lambda due, category, closed: remaining(due, category, closed, when, words)["text"],
               sample=words["overdue"] % {"time": words["days"] % {"days": 10, "hours": 0}}),
+        Field(_l("Prazo legal"), "datetime", 16, True, lambda: (Ticket.legal_due_at,)),
+        Field(_l("Situação do prazo legal"), "text", 22, True,
+              lambda: (Ticket.legal_due_at, TicketStatus.category, Ticket.closed_at), legal),
         Field(_l("OS"), "int", 5, True, lambda: (_order_count(),)),
         Field(_l("Rascunho"), "text", 9, True, lambda: (Ticket.is_draft,), lambda draft: yes if draft else no,
               sample=no),
@@ -115,7 +126,7 @@ def build_ticket_export(session: Session, user: Any, args: Mapping[str, Any]) ->
     if scope is not None:
         conditions.append(scope)
     full = first_arg(args, "layout") == FULL
-    fields = [field for field in _fields(when) if full or field.on_list]
+    fields = [field for field in _fields(when, legal_deadline.warning_hours(session)) if full or field.on_list]
     expressions, slices = [], []
     for field in fields:
         parts = field.values()

@@ -28,6 +28,7 @@ FIELD_LABELS = {
     "closed_at": _l("Data de fechamento"),
     "is_draft": _l("Rascunho"),
     "rating": _l("Avaliação"),
+    "rating_comment": _l("Comentário da avaliação"),
     "related_ticket": _l("SAC relacionado"),
     "assignees": _l("Usuários responsáveis"),
     "cancel_reason": _l("Motivo do cancelamento"),
@@ -52,6 +53,7 @@ FIELD_LABELS = {
     "grouped_with": _l("Agrupamento"),
     "article": _l("Artigo da base de conhecimento"),
     "mass_close": _l("Fechamento em massa"),
+    "notification": _l("Notificação ao cliente"),
 }
 LOGIN_LISTS = ("assignees",)  # recorded as logins separated by commas
 USER_IDS = ("service_order.technician_id",)

@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
+from app.domain import legal_deadline
 from app.domain.criteria import (
     Criterion,
     CriteriaSet,
@@ -42,10 +43,13 @@ DATE_COLUMNS = {"opened": Ticket.opened_at, "closed": Ticket.closed_at, "due": T
 DATE_FIELDS = [("opened", _l("Abertura")), ("closed", _l("Fechamento")), ("due", _l("Prazo"))]
 CATEGORY_OPTIONS = [("open", _l("Em aberto (qualquer)"))] + list(CHOICES["category"].items())
 DUE_WINDOWS = [("overdue", _l("Vencidos")), ("today", _l("Vencem hoje")), ("week", _l("Vencem nesta semana"))]
+LEGAL_WINDOWS = [("soon", _l("Vencendo")), ("overdue", _l("Vencido")),
+                 ("answered_late", _l("Respondido fora do prazo"))]
 ORDERINGS = {
     "opened_at": (_l("Data de abertura"), Ticket.opened_at),
     "closed_at": (_l("Data de fechamento"), Ticket.closed_at),
     "due_at": (_l("Prazo"), Ticket.due_at),
+    "legal_due_at": (_l("Prazo legal"), Ticket.legal_due_at),
     "updated_at": (_l("Última alteração"), Ticket.updated_at),
     "protocol": (_l("Protocolo"), Ticket.protocol),
 }
@@ -82,6 +86,17 @@ def _due_window(value: str, values: dict, when: dt.datetime) -> Any:
     if value == "week":
         end = day_start + dt.timedelta(days=7 - when.weekday())
     return and_(_open(), Ticket.due_at >= when, Ticket.due_at < end)
+
+
+def _legal_window(value: str, values: dict, when: dt.datetime) -> Any:
+    """R24: open and due within the warning hours (general parameter), open and past it, or resolved late."""
+    from app.extensions import db
+
+    if value == "soon":
+        return legal_deadline.due_soon(_open(), when, legal_deadline.warning_hours(db.session))
+    if value == "overdue":
+        return legal_deadline.overdue(_open(), when)
+    return legal_deadline.answered_late(Ticket.status_id.in_(_status_ids(("resolved",))))
 
 
 def _open_service_orders(value: bool, values: dict, when: dt.datetime) -> Any:
@@ -132,6 +147,7 @@ TICKET_CRITERIA = CriteriaSet([
               condition=lambda ids, values, when: Ticket.id.in_(
                   select(ticket_assignee.c.ticket_id).where(ticket_assignee.c.user_id.in_(ids)))),
     Criterion("due_window", _l("Prazo de execução"), "choice", options=DUE_WINDOWS, condition=_due_window),
+    Criterion("legal_due", _l("Prazo legal"), "choice", options=LEGAL_WINDOWS, condition=_legal_window),
     Criterion("type", _l("Tipo de atendimento"), "choice", options=list(CHOICES["type"].items()),
               condition=lambda value, values, when: Ticket.type == value, group="more"),
     Criterion("channel", _l("Origem do contato"), "ids", options=Channel, condition=_in(Ticket.channel_id), group="more"),

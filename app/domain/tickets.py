@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
-from app.domain import history, protocol
+from app.domain import history, legal_deadline, notifications, protocol
 from app.domain.clock import now
 from app.domain.errors import Conflict, ValidationError
 from app.domain.params import get_parameters
@@ -61,6 +61,7 @@ COLUMNS = (
     "closed_at",
     "is_draft",
     "rating",
+    "rating_comment",
     "cancel_reason",
 )
 
@@ -115,6 +116,8 @@ def create_ticket(session: Session, ticket: Ticket, user: Any) -> Ticket:
         ticket.opened_at = ticket.opened_at or now()
         if ticket.is_draft is None:
             ticket.is_draft = False
+        if not ticket.is_draft:  # R24: created registered, it was registered when it was opened (an import: then)
+            ticket.registered_at = ticket.registered_at or ticket.opened_at
         ticket.type = ticket.type or "customer"
         ticket.direction = ticket.direction or "inbound"
         _blank_to_none(ticket)
@@ -141,6 +144,9 @@ def create_ticket(session: Session, ticket: Ticket, user: Any) -> Ticket:
 
 def _registered(session: Session, ticket: Ticket, user: Any) -> None:
     """A ticket stops being a draft, by any door (form, API, portal, mass action, import): R24, R25."""
+    legal_deadline.start(ticket, now())
+    # R25: the protocol with the date and time of the opening goes to the customer (outbox, same transaction)
+    notifications.ticket_registered(session, ticket)
 
 
 PORTAL_SUBJECT_REFUSED = _l("Este assunto não está disponível na central do assinante.")
@@ -245,6 +251,7 @@ def update_ticket(
             _registered(session, ticket, user)
         if "status" in changed and ticket.status.category == "resolved":
             _resolve_group(session, ticket, user)
+            notifications.ticket_resolved(session, ticket)  # R24: the customer is told the demand is concluded
     return changed
 
 

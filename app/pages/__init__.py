@@ -10,6 +10,7 @@ from typing import Any
 def register(appbuilder: Any) -> None:
     """Add every hand-made page to FAB, then put "Novo atendimento" first in its menu."""
     from app.pages import agent, dashboard, errors, exports, files, guards, lookup, mass_jobs, technician, ticket_actions
+    from app.pages import customer_access, health, notifications
 
     appbuilder.add_view_no_menu(lookup.LookupView)
     agent.register(appbuilder)
@@ -19,6 +20,9 @@ def register(appbuilder: Any) -> None:
     mass_jobs.register(appbuilder)
     dashboard.register(appbuilder)
     technician.register(appbuilder)
+    customer_access.register(appbuilder)
+    notifications.register(appbuilder)
+    health.register(appbuilder)
     errors.register(appbuilder)
     guards.register(appbuilder)
     move_to_front(appbuilder, "Service", "AgentSearch")

@@ -113,6 +113,10 @@ def handle(error: HTTPException) -> Any:
     if code >= 500:
         rollback()
     headers = [(name, value) for name, value in error.get_headers() if name.lower() != "content-type"]  # Allow …
+    if request.path == "/central" or request.path.startswith("/central/"):  # the customer portal's own layout
+        from app.portal.views import error_response
+
+        return error_response(code, headers)
     if wants_json():
         message = too_large_message() if code == 413 else status_message(code)
         return jsonify(message=message), code, headers

@@ -9,7 +9,7 @@ from flask_babel import gettext, ngettext
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from app.domain import mass_jobs, ticket_mass
+from app.domain import legal_deadline, mass_jobs, ticket_mass
 from app.domain.access import ticket_list_scope
 from app.domain.errors import DomainError
 from app.extensions import db
@@ -63,7 +63,8 @@ class TicketListMixin(CriteriaListMixin):
             orders = {row.ticket_id: (int(row.open or 0), row.total) for row in db.session.execute(
                 select(ServiceOrder.ticket_id, open_count.label("open"), func.count(ServiceOrder.id).label("total"))
                 .where(ServiceOrder.ticket_id.in_(ids)).group_by(ServiceOrder.ticket_id))}
-        return rows, {"service_orders": orders}
+        return rows, {"service_orders": orders, "legal_warning": legal_deadline.warning_hours(db.session),
+                      "legal_words": legal_deadline.texts()}
 
     @expose("/list/")
     @has_access

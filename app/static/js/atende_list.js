@@ -12,6 +12,11 @@
       if (empty && !field.hasClass('atende_date')) { field.prop('disabled', true); }
     });
   });
+  // "vencendo"/"vencido" of the legal deadline (R24) are tickets registered days ago: the opening period of the
+  // list (the last 7 days by default) would hide every one of them, so choosing either clears the period
+  $('#flt-legal_due').on('change', function () {
+    if (['soon', 'overdue'].indexOf($(this).val()) >= 0) { $('#flt-date_from, #flt-date_to').val(''); }
+  });
   var form = $('#mass-form');
   function refresh() {
     var checked = form.find('input.row-check:checked').length;
