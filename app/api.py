@@ -173,16 +173,14 @@ class TicketApi(ScopedApi):
         if not isinstance(payload, dict):
             return self.response_400(message=str(_l("O corpo da requisição deve ser um objeto JSON.")))
 
-        wrong = [key for key, kind in (("closing_description", str), ("reason", str), ("text", str),
-                                       ("closing_reason", int)) if payload.get(key) is not None
-                 and (not isinstance(payload[key], kind) or isinstance(payload[key], bool))]
+        wrong = [key for key in ("closing_description", "reason", "text")
+                 if payload.get(key) is not None and not isinstance(payload[key], str)]
+        if payload.get("service_orders") is not None and payload["service_orders"] not in ("finalize", "cancel"):
+            wrong.append("service_orders")
         if wrong:
             return self.response_400(message=str(_l("Campo com tipo inválido: %(fields)s.", fields=", ".join(wrong))))
 
         def handler() -> Any:
-            from app.domain.actions import service_order_decision
-
-            service_order_decision(payload.get("service_orders"))  # refused for every action, not only closing
             ACTIONS[name].run(db.session, ticket, current_user(), payload)
             db.session.commit()
             return self.response(200, message=str(ACTIONS[name].done), protocol=ticket.protocol,
