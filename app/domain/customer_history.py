@@ -7,7 +7,6 @@ customer and the answers of their registered tickets; never internal notes, staf
 """
 from __future__ import annotations
 
-import os
 from collections import defaultdict
 from typing import Any, Optional
 
@@ -20,7 +19,7 @@ from app.domain.clock import now
 from app.domain.documents import format_document
 from app.domain.errors import NotAllowed
 from app.domain.history import EVENT_KINDS
-from app.domain.printing import FONT, FONT_DIR, _text
+from app.domain.printing import FONT, _text, a4_pdf
 from app.domain.ticket_fields import field_label, history_values
 from app.formatting import format_date
 from app.models import Customer, Ticket, TicketEvent, TicketMessage
@@ -155,44 +154,13 @@ LINE = 4.2
 
 def build_pdf(data: dict[str, Any]) -> bytes:
     """Render the history as an A4 PDF with a Unicode font (pt-BR accents)."""
-    from fpdf import FPDF
 
     from app.domain.exports import wrap
 
     title = _("Histórico de atendimentos")
     footer = _("Emitido em %(when)s — Decreto nº 11.034/2022, art. 12", when=data["issued_at"])
 
-    class HistoryPDF(FPDF):
-        def header(self) -> None:
-            self.set_font(FONT, "B", 12)
-            self.cell(0, 7, title, new_x="LMARGIN", new_y="NEXT")
-            self.set_font(FONT, "", 8)
-            self.set_text_color(90, 90, 90)
-            self.cell(0, 5, f"{data['customer'][:120]} — {_('CPF/CNPJ')} {data['document']}",
-                      new_x="LMARGIN", new_y="NEXT")
-            self.set_text_color(0, 0, 0)
-            self.set_draw_color(150, 150, 150)
-            self.line(self.l_margin, self.get_y() + 1, self.w - self.r_margin, self.get_y() + 1)
-            self.ln(4)
-
-        def footer(self) -> None:
-            self.set_y(-12)
-            self.set_font(FONT, "", 7)
-            self.set_text_color(90, 90, 90)
-            self.cell(0, 5, footer, align="L")
-            self.set_x(self.l_margin)
-            self.cell(0, 5, _("Página %(page)d de %(total)s", page=self.page_no(), total="{nb}"), align="R")
-            self.set_text_color(0, 0, 0)
-
-    pdf = HistoryPDF(orientation="portrait", unit="mm", format="A4")
-    pdf.set_title(title)
-    pdf.set_author("Atende")
-    pdf.set_creator("Atende")
-    pdf.set_margins(14, 12, 14)
-    pdf.set_auto_page_break(False)
-    pdf.add_font(FONT, "", os.path.join(FONT_DIR, "DejaVuSans.ttf"))
-    pdf.add_font(FONT, "B", os.path.join(FONT_DIR, "DejaVuSans-Bold.ttf"))
-    pdf.add_page()
+    pdf = a4_pdf(title, f"{data['customer'][:120]} — {_('CPF/CNPJ')} {data['document']}", footer, margin=14)
     bottom = pdf.h - 16
 
     def room(height: float) -> None:

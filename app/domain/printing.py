@@ -184,27 +184,18 @@ PAD = 1.0  # mm of padding in a table cell
 HISTORY_VALUE_MAX = 300  # characters of a history value in the PDF: the full texts are printed in their own sections
 
 
-def build_pdf(data: dict[str, Any]) -> bytes:
-    """Render the printable data as an A4 PDF with a Unicode font (pt-BR accents).
-
-    Text is wrapped once per cell with the font's widths (app.domain.exports.wrap) and drawn line by line, so a
-    ticket with every text at its limit prints in well under two seconds; a row taller than a page goes on over the
-    next ones, its headings repeated."""
+def a4_pdf(title: str, subtitle: str, footer: str, margin: float) -> Any:
+    """A portrait A4 document with a Unicode font (pt-BR accents), the title and subtitle atop every page and the
+    footer with "Página n de N" at its foot; the caller breaks pages itself (auto page break off)."""
     from fpdf import FPDF
 
-    from app.domain.exports import wrap
-
-    header_text = _("Atendimento — Protocolo %(protocol)s", protocol=data["protocol"])
-    footer_left = _("Emitido em %(when)s por %(user)s", when=data["printed_at"], user=data["printed_by"])
-
-    class TicketPDF(FPDF):
+    class Document(FPDF):
         def header(self) -> None:
             self.set_font(FONT, "B", 12)
-            self.cell(0, 7, header_text, new_x="LMARGIN", new_y="NEXT")
+            self.cell(0, 7, title, new_x="LMARGIN", new_y="NEXT")
             self.set_font(FONT, "", 8)
             self.set_text_color(90, 90, 90)
-            self.cell(0, 5, _text(data["customer_name"])[:150] + (f" — {data['status']}" if data["status"] else ""),
-                      new_x="LMARGIN", new_y="NEXT")
+            self.cell(0, 5, subtitle, new_x="LMARGIN", new_y="NEXT")
             self.set_text_color(0, 0, 0)
             self.set_draw_color(150, 150, 150)
             self.line(self.l_margin, self.get_y() + 1, self.w - self.r_margin, self.get_y() + 1)
@@ -214,20 +205,37 @@ def build_pdf(data: dict[str, Any]) -> bytes:
             self.set_y(-12)
             self.set_font(FONT, "", 7)
             self.set_text_color(90, 90, 90)
-            self.cell(0, 5, footer_left, align="L")
+            self.cell(0, 5, footer, align="L")
             self.set_x(self.l_margin)
             self.cell(0, 5, _("Página %(page)d de %(total)s", page=self.page_no(), total="{nb}"), align="R")
             self.set_text_color(0, 0, 0)
 
-    pdf = TicketPDF(orientation="portrait", unit="mm", format="A4")
-    pdf.set_title(header_text)
+    pdf = Document(orientation="portrait", unit="mm", format="A4")
+    pdf.set_title(title)
     pdf.set_author("Atende")
     pdf.set_creator("Atende")
-    pdf.set_margins(12, 12, 12)
+    pdf.set_margins(margin, 12, margin)
     pdf.set_auto_page_break(False)
     pdf.add_font(FONT, "", os.path.join(FONT_DIR, "DejaVuSans.ttf"))
     pdf.add_font(FONT, "B", os.path.join(FONT_DIR, "DejaVuSans-Bold.ttf"))
     pdf.add_page()
+    return pdf
+
+
+def build_pdf(data: dict[str, Any]) -> bytes:
+    """Render the printable data as an A4 PDF with a Unicode font (pt-BR accents).
+
+    Text is wrapped once per cell with the font's widths (app.domain.exports.wrap) and drawn line by line, so a
+    ticket with every text at its limit prints in well under two seconds; a row taller than a page goes on over the
+    next ones, its headings repeated."""
+
+    from app.domain.exports import wrap
+
+    header_text = _("Atendimento — Protocolo %(protocol)s", protocol=data["protocol"])
+    footer_left = _("Emitido em %(when)s por %(user)s", when=data["printed_at"], user=data["printed_by"])
+
+    subtitle = _text(data["customer_name"])[:150] + (f" — {data['status']}" if data["status"] else "")
+    pdf = a4_pdf(header_text, subtitle, footer_left, margin=12)
     bottom = pdf.h - 16
 
     def room(height: float) -> None:
