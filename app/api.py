@@ -178,7 +178,8 @@ class TicketApi(ScopedApi):
         if payload.get("service_orders") is not None and payload["service_orders"] not in ("finalize", "cancel"):
             wrong.append("service_orders")
         if wrong:
-            return self.response_400(message=str(_l("Campo com tipo inválido: %(fields)s.", fields=", ".join(wrong))))
+            return self.response(400, message=str(_l("Campo com tipo inválido: %(fields)s.", fields=", ".join(wrong))),
+                                 field=wrong[0])
 
         def handler() -> Any:
             ACTIONS[name].run(db.session, ticket, current_user(), payload)
