@@ -11,7 +11,7 @@ from flask_appbuilder.validators import Unique
 from flask_appbuilder.urltools import get_filter_args, get_order_args, get_page_args, get_page_size_args
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext, lazy_gettext as _l
-from wtforms import BooleanField
+from wtforms import BooleanField, HiddenField
 from wtforms.fields.core import UnboundField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional as Optional_, StopValidation
 from wtforms.widgets import HiddenInput
@@ -21,6 +21,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app.domain.errors import Conflict, DomainError
 from app.domain.inputs import database_error, too_long, unique_message
+from app.domain.versions import check_version
 from app.domain.labels import choice_label
 from app.extensions import db
 from app.formatting import format_bool, format_date
@@ -191,6 +192,9 @@ def usable_choice(obj: Any) -> bool:
     return getattr(obj, "active", True) is not False
 
 
+EXPECTED_VERSION = "expected_version"
+
+
 class FormSavingMixin:
     """What every generated form does on Salvar: keep what was typed on a refusal, land on the record.
 
@@ -198,18 +202,28 @@ class FormSavingMixin:
     - selects offer only active options, plus the record's current ones (R6);
     - a refused save (broken rule, stale record, database conflict) re-renders the form with every
       typed value and the pt-BR message at its field;
+    - a versioned record's edit form carries the version it read: a save over someone else's saves nothing (R12);
     - after a save the user lands on the record's natural page (``saved_url``).
     """
 
     choice_rules: dict[str, Callable[[Any], bool]] = {}
     after_save = "list"  # "list": the list with the saved row highlighted; "show": the record's page
     after_save_parent: Optional[tuple[str, str]] = None  # (relation, endpoint): the parent record's page
+    stale_message: Any = STALE_MESSAGE
 
     def _init_forms(self) -> None:
         super()._init_forms()  # type: ignore[misc]
         for form_class in (self.add_form, self.edit_form):
             relax_booleans(form_class)
             explain_limits(form_class)
+        if self.edit_form is not None and self._version_attribute() and not hasattr(self.edit_form, EXPECTED_VERSION):
+            setattr(self.edit_form, EXPECTED_VERSION, HiddenField())
+
+    def _version_attribute(self) -> Optional[str]:
+        """The attribute SQLAlchemy counts the record's versions in, when the model has one."""
+        mapper = inspect(self.datamodel.obj)
+        column = mapper.version_id_col
+        return mapper.get_property_by_column(column).key if column is not None else None
 
     # ------------------------------------------------------------ choices
     def limit_choices(self, form: Any, item: Any = None) -> None:
@@ -266,6 +280,9 @@ class FormSavingMixin:
             form = self.edit_form.refresh(obj=item)
             self.limit_choices(form, item)
             self.prefill_form(form, pk)
+            version = self._version_attribute()
+            if version:
+                form[EXPECTED_VERSION].data = getattr(item, version)
         widgets = self._get_edit_widget(form=form, exclude_cols=exclude_cols)
         return self._get_related_views_widgets(
             item, filters={}, orders=get_order_args(), pages=get_page_args(), page_sizes=get_page_size_args(),
@@ -275,6 +292,9 @@ class FormSavingMixin:
     def _save(self, form: Any, item: Any, adding: bool) -> bool:
         """Fill, check and store the record; on a refusal put the message on the form and store nothing."""
         try:
+            version = None if adding else self._version_attribute()
+            if version:
+                check_version(getattr(item, version), form[EXPECTED_VERSION].data, self.stale_message)
             form.populate_obj(item)
             if adding:
                 self.pre_add(item)

@@ -259,3 +259,24 @@ def test_two_form_editors_at_once_lose_no_update(app, login, users):
         assert _row(app, t["id"])["opening_description"] == f"{saved[0]} {round_}"
         assert _description_events(app, t["id"])[-1] == f"{saved[0]} {round_}"
     assert len(_description_events(app, t["id"])) == ROUNDS
+
+
+def test_customer_form_names_its_version_like_every_versioned_form(app, login, users):
+    with session(app) as s:
+        pk = factories.customer(s, name="Rita Alves").id
+        s.commit()
+    client = login("atendente")
+    page = client.get(f"/customerview/edit/{pk}").get_data(as_text=True)
+    assert re.search(r'<input[^>]*name="expected_version"[^>]*value="1"', page), "the edit form carries its version"
+    data = {"person_type": "PF", "name": "Rita Alves Moura", "document": "529.982.247-25", "active": "y"}
+    for version in (None, "", "0", "abc"):
+        response = client.post(f"/customerview/edit/{pk}", follow_redirects=True,
+                               data=data if version is None else {**data, "expected_version": version})
+        assert STALE in html.unescape(response.get_data(as_text=True)), version
+        assert "Rita Alves Moura" in response.get_data(as_text=True), "what was typed is kept"
+    with session(app) as s:
+        assert s.scalar(sa.text("SELECT name FROM customer WHERE id = :id"), {"id": pk}) == "Rita Alves"
+    response = client.post(f"/customerview/edit/{pk}", data={**data, "expected_version": "1"}, follow_redirects=True)
+    assert "Registro salvo" in response.get_data(as_text=True)
+    with session(app) as s:
+        assert s.scalar(sa.text("SELECT name FROM customer WHERE id = :id"), {"id": pk}) == "Rita Alves Moura"

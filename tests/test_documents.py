@@ -149,7 +149,7 @@ def test_customer_edit_form_changes_to_an_alphanumeric_cnpj(app, login, users):
         pk = factories.customer(s, name="Beta Comércio", person_type="PJ", document="11222333000181").id
         s.commit()
     response = login("atendente").post(f"/customerview/edit/{pk}", data={
-        "person_type": "PJ", "name": "Beta Comércio", "document": "a1b2c3d4e5f668", "active": "y"},
+        "person_type": "PJ", "name": "Beta Comércio", "document": "a1b2c3d4e5f668", "active": "y", "expected_version": "1"},
         follow_redirects=True)
     assert response.status_code == 200
     assert stored(app) == [("Beta Comércio", "A1B2C3D4E5F668")]

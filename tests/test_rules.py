@@ -412,7 +412,7 @@ def test_customer_edit_form_stores_the_new_document_digits_only(app, login, user
         s.commit()
         pk = c.id
     response = login("atendente").post(f"/customerview/edit/{pk}", data={
-        "person_type": "PF", "name": "Carla Souza", "document": "529.982.247-25", "active": "y"},
+        "person_type": "PF", "name": "Carla Souza", "document": "529.982.247-25", "active": "y", "expected_version": "1"},
         follow_redirects=True)
     assert response.status_code == 200
     with session(app) as s:

@@ -34,9 +34,7 @@ class TicketWorkspaceMixin:
 
     choice_rules = {"channel": is_agent_channel}
     edit_widget = TicketFormWidget
-
-    def prefill_form(self, form: Any, pk: Any) -> None:
-        form.expected_version.data = self.datamodel.get(pk).version
+    stale_message = tickets.STALE_TICKET
 
     def pre_update(self, item: Ticket) -> None:
         def register(ticket: Ticket) -> None:
