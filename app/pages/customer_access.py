@@ -14,6 +14,7 @@ from app.domain.inputs import parse_id
 from app.domain.portal import accounts as portal_accounts
 from app.extensions import db
 from app.models import Customer, Ticket
+from app.pages.responses import pdf_download
 from app.viewbase import current_user
 
 
@@ -76,14 +77,12 @@ class CustomerAccessView(BaseView):
     @permission_name("show")
     def history(self, customer_id: int) -> Any:
         """The history of the customer's demands, the same document the customer downloads in the portal (R26)."""
-        from app.portal.views import pdf_response
-
         self._customer(customer_id)
         try:
             data = customer_history.history_data(db.session, current_user(), customer_id)
         except NotAllowed:
             abort(404)
-        return pdf_response(customer_history.build_pdf(data), customer_history.pdf_filename(data))
+        return pdf_download(customer_history.build_pdf(data), customer_history.pdf_filename(data))
 
     @expose("/atendimento/<int:ticket_id>/historico.pdf")
     @has_access

@@ -14,6 +14,7 @@ from app.domain import export_jobs, exports
 from app.domain.errors import DomainError, NotAllowed
 from app.extensions import db
 from app.jobs import jobs
+from app.pages.responses import private
 from app.viewbase import current_user
 
 
@@ -25,12 +26,6 @@ def _back() -> str:
     from app.extensions import appbuilder
 
     return appbuilder.get_url_for_index
-
-
-def _private(response: Response) -> Response:
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
 
 
 class ExportView(BaseView):
@@ -56,7 +51,7 @@ class ExportView(BaseView):
             buffer = io.BytesIO()
             exports.write(fmt, buffer, data)
             buffer.seek(0)
-            return _private(send_file(buffer, mimetype=exports.MIMETYPES[fmt], as_attachment=True,
+            return private(send_file(buffer, mimetype=exports.MIMETYPES[fmt], as_attachment=True,
                                       download_name=exports.download_name(data, fmt), max_age=0))
         flash(gettext("A exportação de %(count)s registros foi colocada na fila; o arquivo ficará disponível "
                       "em Minhas exportações.", count=format_decimal(data.total())), "info")
@@ -70,7 +65,7 @@ class ExportView(BaseView):
         pending = any(job.status in export_jobs.ACTIVE for job in items)
         if pending and current_app.config.get("JOBS_IN_PROCESS_WORKER", True):
             jobs().start_worker()  # jobs queued before a restart
-        return _private(Response(self.render_template(
+        return private(Response(self.render_template(
             "exports/jobs.html", jobs=items, refresh=pending, labels=export_jobs.STATUS_LABELS,
             title=gettext("Minhas exportações"),
         )))
@@ -84,7 +79,7 @@ class ExportView(BaseView):
             job = export_jobs.downloadable_job(db.session, current_user(), job_id, folder)
         except NotAllowed:
             abort(404)
-        return _private(send_from_directory(folder, job.file_name, as_attachment=True, max_age=0,
+        return private(send_from_directory(folder, job.file_name, as_attachment=True, max_age=0,
                                             download_name=job.download_name, mimetype=exports.MIMETYPES[job.fmt]))
 
 

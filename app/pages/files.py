@@ -15,6 +15,7 @@ from app.domain.errors import DomainError, NotAllowed
 from app.domain.params import get_parameters
 from app.extensions import db
 from app.models import Attachment, Ticket
+from app.pages.responses import pdf_download, private
 from app.viewbase import current_user
 
 MB = 1024 * 1024
@@ -37,10 +38,8 @@ def attachment_response(attachment: Attachment) -> Optional[Response]:
         folder, attachment.stored_name, as_attachment=True, download_name=attachment.filename,
         mimetype=attachment.content_type, max_age=0,
     )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return private(response)
 
 
 def upload_limits() -> dict[str, Any]:
@@ -127,20 +126,14 @@ class TicketPrintView(BaseView):
     @permission_name("print")
     def page(self, ticket_id: int) -> Any:
         data = self._data(ticket_id)
-        response = Response(self.render_template("ticket_files/print.html", data=data))
-        response.headers["Cache-Control"] = "private, no-store"
-        return response
+        return private(Response(self.render_template("ticket_files/print.html", data=data)))
 
     @expose("/<int:ticket_id>/pdf")
     @has_access
     @permission_name("print")
     def pdf(self, ticket_id: int) -> Any:
         data = self._data(ticket_id)
-        response = Response(printing.build_pdf(data), mimetype="application/pdf")
-        response.headers["Content-Disposition"] = f'attachment; filename="{printing.pdf_filename(data)}"'
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Cache-Control"] = "private, no-store"
-        return response
+        return pdf_download(printing.build_pdf(data), printing.pdf_filename(data))
 
 
 def register(appbuilder: Any) -> None:

@@ -13,13 +13,8 @@ from app.domain import mass_jobs
 from app.domain.errors import NotAllowed
 from app.domain.exports import MIMETYPES
 from app.extensions import db
+from app.pages.responses import private
 from app.viewbase import current_user
-
-
-def _private(response: Response) -> Response:
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
 
 
 class MassJobView(BaseView):
@@ -35,7 +30,7 @@ class MassJobView(BaseView):
         items = mass_jobs.user_jobs(db.session, current_user())
         active = any(job.status in mass_jobs.ACTIVE for job in items)
         mass_jobs.keep_running(db.session, active)
-        return _private(Response(self.render_template(
+        return private(Response(self.render_template(
             "mass_jobs/list.html", jobs=items, refresh=active, labels=mass_jobs.STATUS_LABELS, kinds=mass_jobs.KINDS,
             summary=mass_jobs.summary, percent=mass_jobs.percent, title=gettext("Minhas tarefas em massa"),
         )))
@@ -50,7 +45,7 @@ class MassJobView(BaseView):
         refused_only = request.args.get("recusados") == "1"
         lines = [] if active else mass_jobs.report(db.session, job, refused_only)
         back = str(job.params.get("back") or "")
-        return _private(Response(self.render_template(
+        return private(Response(self.render_template(
             "mass_jobs/show.html", job=job, kind=mass_jobs.KINDS[job.kind], active=active, lines=lines,
             refused_only=refused_only, summary=mass_jobs.summary(job), percent=mass_jobs.percent(job),
             labels=mass_jobs.STATUS_LABELS, back=back if back.startswith("/") and not back.startswith("//") else "",
@@ -63,7 +58,7 @@ class MassJobView(BaseView):
     def spreadsheet(self, job_id: int) -> Any:
         job = self._job(job_id)
         content = mass_jobs.report_xlsx(db.session, job)
-        return _private(send_file(io.BytesIO(content), mimetype=MIMETYPES["xlsx"], as_attachment=True,
+        return private(send_file(io.BytesIO(content), mimetype=MIMETYPES["xlsx"], as_attachment=True,
                                   download_name=mass_jobs.report_name(job), max_age=0))
 
     @staticmethod
