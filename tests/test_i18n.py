@@ -157,6 +157,23 @@ def test_catalog_has_no_untranslated_or_fuzzy_entry():
     assert problems(CATALOG) == []
 
 
+def test_every_template_string_is_in_the_catalog():
+    """Each folder of templates (back office, portal, any added later) is extracted: a string marked for
+    translation in a template but missing from the catalog would never be translated."""
+    from babel.messages.pofile import read_po
+
+    with CATALOG.open("rb") as handle:
+        known = {message.id if isinstance(message.id, str) else message.id[0] for message in read_po(handle)}
+    marked = re.compile(r"""\b_\(\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')""")
+    missing = []
+    for template in sorted((ROOT / "app").rglob("*.html")):
+        for match in marked.finditer(template.read_text(encoding="utf-8")):
+            text = match.group(1) if match.group(1) is not None else match.group(2)
+            if text not in known:
+                missing.append(f"{template.relative_to(ROOT)}: {text!r}")
+    assert not missing, "fora do catálogo (babel/babel.cfg não extrai a pasta?):\n" + "\n".join(missing[:20])
+
+
 def test_check_script_flags_untranslated_and_fuzzy(tmp_path):
     po = tmp_path / "messages.po"
     po.write_text(

@@ -669,3 +669,180 @@ def test_an_assinante_without_a_customer_record_is_told_so(app, login, users):
     response = login("orfao").get("/central/atendimentos")  # logged in by the staff form
     assert response.status_code == 403
     assert "não está vinculado a um cadastro de cliente" in response.get_data(as_text=True)
+
+
+# ---------------------------------------------------------------- Meus dados
+
+
+def _checked(html: str, field_id: str) -> bool:
+    tag = re.search(rf'<input[^>]*\bid="{field_id}"[^>]*>', html)
+    assert tag, field_id
+    return " checked" in tag.group(0)
+
+
+def _preferences(app: Any, customer_id: int) -> tuple[bool, bool]:
+    from app.models import Customer
+
+    with session(app) as s:
+        customer = s.get(Customer, customer_id)
+        return customer.accepts_email, customer.accepts_sms
+
+
+def test_profile_shows_the_data_on_file_read_only(app, portal, world):
+    from app.domain.documents import format_phone
+    from app.models import CustomerPhone
+
+    visitor = _maria(portal)
+    tickets_page = visitor.get("/central/atendimentos").get_data(as_text=True)
+    assert 'id="profile-link" href="/central/meus-dados"' in tickets_page
+    response = visitor.get("/central/meus-dados")
+    assert response.status_code == 200 and "no-store" in response.headers["Cache-Control"]
+    html = response.get_data(as_text=True)
+    with session(app) as s:
+        number = s.scalar(sa.select(CustomerPhone.number).where(CustomerPhone.customer_id == world["maria"]))
+    for expected in ("Maria Assinante", "529.982.247-25", "maria@example.com", format_phone(number),
+                     "ligue para a nossa central de atendimento",
+                     "O número de protocolo de cada atendimento é enviado sempre, como exige a lei."):
+        assert expected in html, expected
+    assert 'name="document"' not in html and 'name="email"' not in html  # nothing of the record is editable
+    assert _checked(html, "accepts_email") and _checked(html, "accepts_sms")
+
+
+def test_preferences_are_stored_both_ways(app, portal, world):
+    visitor = _maria(portal)
+    saved = visitor.post("/central/meus-dados", {"form": "preferences", "accepts_sms": "y"})
+    assert saved.status_code == 302 and saved.headers["Location"].endswith("/central/meus-dados")
+    assert _preferences(app, world["maria"]) == (False, True)  # the unticked box is a False
+    html = visitor.get("/central/meus-dados").get_data(as_text=True)
+    assert "Preferências salvas." in html
+    assert not _checked(html, "accepts_email") and _checked(html, "accepts_sms")
+    visitor.post("/central/meus-dados", {"form": "preferences", "accepts_email": "y"})
+    assert _preferences(app, world["maria"]) == (True, False)
+    visitor.post("/central/meus-dados", {"form": "preferences"})
+    assert _preferences(app, world["maria"]) == (False, False)
+    visitor.post("/central/meus-dados", {"form": "preferences", "accepts_email": "y", "accepts_sms": "y"})
+    assert _preferences(app, world["maria"]) == (True, True)
+
+
+def test_preferences_saved_while_the_company_saves_the_record_are_refused_not_lost(app, portal, world, monkeypatch):
+    from app.domain import customers
+
+    original = customers.set_contact_preferences
+
+    def company_saves_meanwhile(session, customer, accepts_email, accepts_sms):
+        original(session, customer, accepts_email, accepts_sms)
+        with session.get_bind().connect() as other:  # another request's transaction, committed first
+            other.execute(sa.text("UPDATE customer SET notes = 'Alterado pela empresa', version = version + 1 "
+                                  "WHERE id = :id"), {"id": customer.id})
+            other.commit()
+
+    monkeypatch.setattr(customers, "set_contact_preferences", company_saves_meanwhile)
+    visitor = _maria(portal)
+    saved = visitor.post("/central/meus-dados", {"form": "preferences", "accepts_sms": "y"})
+    assert saved.status_code == 302 and saved.headers["Location"].endswith("/central/meus-dados")
+    html = visitor.get("/central/meus-dados").get_data(as_text=True)
+    assert "Seus dados foram alterados pela empresa neste momento" in html
+    assert _preferences(app, world["maria"]) == (True, True)
+    with session(app) as s:
+        assert s.scalar(sa.text("SELECT notes FROM customer WHERE id = :id"), {"id": world["maria"]}) == (
+            "Alterado pela empresa")
+
+
+def test_notifications_follow_the_preferences_but_the_protocol_always_goes(app, portal, world):
+    from app.domain import messages
+    from app.models import Customer, Notification, TicketMessage
+
+    _maria(portal).post("/central/meus-dados", {"form": "preferences", "accepts_sms": "y"})  # no e-mail
+    with session(app) as s:
+        agent = user(s, "atendente")
+        ticket = factories.ticket(s, agent, owner=s.get(Customer, world["maria"]))
+        messages.add_message(s, TicketMessage(ticket=ticket, is_internal=False, body="Técnico a caminho"), agent)
+        s.commit()
+        sent = sorted(s.execute(sa.select(Notification.kind, Notification.channel)
+                                .where(Notification.ticket_id == ticket.id)).all())
+    assert sent == [("message", "sms"), ("protocol", "email"), ("protocol", "sms")]
+
+
+def test_profile_is_for_customers_only_and_needs_csrf(app, login, portal, world):
+    anonymous = app.test_client().get("/central/meus-dados")
+    assert anonymous.status_code == 302 and "/central/entrar?next=/central/meus-dados" in anonymous.headers["Location"]
+    assert portal().post("/central/meus-dados", {"form": "preferences"}).status_code == 302
+    for role in ("atendente", "admin"):
+        staff = login(role).get("/central/meus-dados")
+        assert staff.status_code == 403 and "usuário da equipe" in staff.get_data(as_text=True), role
+    assert login("atendente").post("/central/meus-dados", {"form": "preferences"}).status_code == 403
+    visitor = _maria(portal)
+    forged = visitor.client.post("/central/meus-dados", data={"form": "preferences"})  # no CSRF token
+    assert forged.status_code == 400 and "Central do Assinante" in forged.get_data(as_text=True)
+    assert _preferences(app, world["maria"]) == (True, True)
+    assert visitor.post("/central/meus-dados", {"form": "outro"}).status_code == 400
+
+
+def _change(visitor: Portal, current: str, new: str, confirm: str | None = None) -> Any:
+    return visitor.post("/central/meus-dados", {"form": "password", "current": current, "password": new,
+                                                "confirm": new if confirm is None else confirm})
+
+
+@pytest.mark.parametrize("current, new, confirm, message", [
+    ("Senha-errada-000", STRONG, STRONG, "Senha atual incorreta."),
+    (PASSWORD, "maria1234567", "maria1234567", "Senha fácil de adivinhar"),
+    (PASSWORD, "curta", "curta", "A senha deve ter pelo menos 10 caracteres."),
+    (PASSWORD, STRONG, STRONG + "x", "As senhas não conferem"),
+    ("", STRONG, STRONG, "Preencha este campo."),
+])
+def test_a_refused_password_change_changes_nothing(app, portal, world, current, new, confirm, message):
+    visitor = _maria(portal)
+    response = _change(visitor, current, new, confirm)
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert message in html
+    for typed in {current, new, confirm} - {""}:
+        assert f'value="{typed}"' not in html, typed  # nothing typed comes back
+    assert visitor.get("/central/meus-dados").status_code == 200  # still logged in
+    assert portal().login(MARIA_CPF, PASSWORD).status_code == 302
+    assert portal().login(MARIA_CPF, STRONG).status_code == 200
+
+
+def test_a_password_change_ends_the_sessions_and_the_new_password_logs_in(app, portal, world):
+    visitor = _maria(portal)
+    copy = app.test_client()
+    with visitor.client.session_transaction() as stored:
+        saved = dict(stored)
+    with copy.session_transaction() as other:
+        other.update(saved)
+    done = _change(visitor, PASSWORD, STRONG)
+    assert done.status_code == 302 and done.headers["Location"].endswith("/central/entrar")
+    page = visitor.get("/central/entrar").get_data(as_text=True)
+    assert "Senha alterada. Entre de novo com a nova senha." in page
+    assert visitor.get("/central/meus-dados").status_code == 302  # this session ended …
+    assert copy.get("/central/atendimentos").status_code == 302  # … and every other one
+    assert "incorretos" in portal().login(MARIA_CPF, PASSWORD).get_data(as_text=True)
+    assert portal().login(MARIA_CPF, STRONG).status_code == 302
+
+
+def test_wrong_current_passwords_are_counted_like_logins(app, portal, world):
+    from werkzeug.security import check_password_hash
+
+    from app.domain import accounts
+
+    visitor = _maria(portal)
+    for _ in range(accounts.ACCOUNT_STEP):
+        assert _change(visitor, "Senha-errada-000", STRONG).status_code == 400
+    locked = _change(visitor, PASSWORD, STRONG)  # even the right one waits
+    assert locked.status_code == 429 and int(locked.headers["Retry-After"]) > 0
+    assert "Muitas tentativas de acesso" in locked.get_data(as_text=True)
+    assert portal().login(MARIA_CPF, PASSWORD).status_code == 429  # the account is locked, not only this form
+    with session(app) as s:
+        assert check_password_hash(user(s, "maria").password, PASSWORD)  # unchanged
+
+
+@pytest.mark.parametrize("value", ["a\x00b", "x" * 3000, str(2**64), "²"])
+def test_profile_answers_hostile_values_without_a_500(app, portal, world, value):
+    visitor = _maria(portal)
+    for data in ({"form": "preferences", "accepts_email": value, "accepts_sms": value},
+                 {"form": "password", "current": value, "password": value, "confirm": value},
+                 {"form": value}):
+        response = visitor.post("/central/meus-dados", data)
+        assert response.status_code in (302, 400), (data["form"][:20], response.status_code)
+        assert '<html lang="pt-BR">' in visitor.get("/central/meus-dados").get_data(as_text=True)
+    assert portal().login(MARIA_CPF, PASSWORD).status_code == 302

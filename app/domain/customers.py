@@ -137,3 +137,11 @@ def save_contract(session: Session, contract: Contract) -> Contract:
             contract.cancelled_at = None
     session.add(contract)
     return contract
+
+
+def set_contact_preferences(session: Session, customer: Customer, accepts_email: bool, accepts_sms: bool) -> None:
+    """Record whether the customer takes messages and answers by e-mail and by SMS (the protocol goes all the same,
+    R25: notifications.ALWAYS_SENT). The caller commits."""
+    customer.accepts_email = bool(accepts_email)
+    customer.accepts_sms = bool(accepts_sms)
+    session.add(customer)

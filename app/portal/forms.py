@@ -6,7 +6,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import HiddenField, PasswordField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, PasswordField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from app.domain.documents import is_valid_cnpj, is_valid_cpf
@@ -33,6 +33,17 @@ class DocumentForm(FlaskForm):
 class PasswordForm(FlaskForm):
     password = PasswordField(_l("Nova senha"), validators=[DataRequired(REQUIRED), Length(max=128)])
     confirm = PasswordField(_l("Repita a nova senha"), validators=[DataRequired(REQUIRED), Length(max=128)])
+
+
+class ChangePasswordForm(PasswordForm):
+    current = PasswordField(_l("Senha atual"), validators=[DataRequired(REQUIRED), Length(max=128)])
+
+
+class PreferencesForm(FlaskForm):
+    """The customer's opt-outs; an unticked box is a False, never a missing answer."""
+
+    accepts_email = BooleanField(_l("Receber mensagens e respostas por e-mail"))
+    accepts_sms = BooleanField(_l("Receber mensagens e respostas por SMS"))
 
 
 class NewTicketForm(FlaskForm):

@@ -21,12 +21,14 @@ from flask import (
 )
 from flask_babel import gettext, ngettext
 from flask_login import login_user, logout_user
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
-from app.domain import access, accounts, actions, attachments, customer_history
+from app.domain import access, accounts, actions, attachments, customer_history, customers, notifications
 from app.domain.errors import DomainError, NotAllowed
 from app.domain.portal import accounts as portal_accounts, tickets as portal_tickets
 from app.extensions import appbuilder, db
+from app.pages.responses import pdf_download, private
 from app.portal import forms
 from app.viewbase import current_user
 
@@ -35,7 +37,6 @@ log = logging.getLogger(__name__)
 portal = Blueprint("portal", __name__, url_prefix="/central", template_folder="templates",
                    static_folder="static", static_url_path="/static")
 LINK_MIN_SECONDS = 0.5  # a link request takes at least this long, whether the document exists or not
-PRIVATE = {"Cache-Control": "private, no-store"}
 
 
 # ---------------------------------------------------------------- helpers
@@ -71,8 +72,8 @@ def page(template: str, status: int = 200, headers: Optional[dict] = None, **con
     context.setdefault("signed_in", is_customer(user))
     context.setdefault("logout_form", forms.LogoutForm())
     response = make_response(render_template(template, **context), status)
-    response.headers.update({**PRIVATE, **(headers or {})})
-    return response
+    response.headers.update(headers or {})
+    return private(response)
 
 
 def safe_next(value: Optional[str]) -> str:
@@ -201,14 +202,19 @@ def new_password(secret: str) -> Any:
     return _set_password(secret, portal_accounts.RESET)
 
 
-@portal.route("/sair", methods=["POST"])
-def logout() -> Any:
-    """Logout ends this and every other session and token of the customer (like the staff logout)."""
+def _sign_out() -> None:
+    """End this and every other session and token of the user (like the staff logout)."""
     user = current_user()
     if getattr(user, "is_authenticated", False):
         user = user._get_current_object() if hasattr(user, "_get_current_object") else user
         logout_user()
         appbuilder.sm.on_user_logout(user)
+
+
+@portal.route("/sair", methods=["POST"])
+def logout() -> Any:
+    """Logout ends this and every other session and token of the customer (like the staff logout)."""
+    _sign_out()
     flash(gettext("Você saiu da Central do Assinante."), "info")
     return redirect(url_for("portal.login"))
 
@@ -383,15 +389,7 @@ def _history_pdf(ticket_id: Optional[int]) -> Response:
         data = customer_history.history_data(db.session, user, customer.id, ticket_id)
     except NotAllowed:
         abort(404)
-    return pdf_response(customer_history.build_pdf(data), customer_history.pdf_filename(data))
-
-
-def pdf_response(body: bytes, filename: str) -> Response:
-    response = Response(body, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers.update(PRIVATE)
-    return response
+    return pdf_download(customer_history.build_pdf(data), customer_history.pdf_filename(data))
 
 
 @portal.route("/historico.pdf")
@@ -405,6 +403,58 @@ def history() -> Any:
 @customer_required
 def ticket_history(ticket_id: int) -> Any:
     return _history_pdf(ticket_id)
+
+
+# ---------------------------------------------------------------- the customer's data (Meus dados)
+
+
+PROFILE_FORMS = ("preferences", "password")  # the hidden "form" field tells which of the page's forms was sent
+PASSWORD_FIELDS = ("current", "password", "confirm")
+
+
+@portal.route("/meus-dados", methods=["GET", "POST"])
+@customer_required
+def profile() -> Any:
+    """The customer's data on file (read-only), their message preferences and a new password."""
+    customer = access.portal_customer(db.session, current_user())
+    sent = request.form.get("form") if request.method == "POST" else None
+    if request.method == "POST" and sent not in PROFILE_FORMS:
+        abort(400)
+    preferences = forms.PreferencesForm(formdata=request.form if sent == "preferences" else None, obj=customer)
+    password = forms.ChangePasswordForm(formdata=request.form if sent == "password" else None)
+    status, headers = (200 if sent is None else 400), {}
+    if sent == "preferences" and preferences.validate():
+        customers.set_contact_preferences(db.session, customer, preferences.accepts_email.data,
+                                          preferences.accepts_sms.data)
+        try:
+            db.session.commit()
+        except StaleDataError:  # the company saved the customer's record at the same moment
+            db.session.rollback()
+            flash(gettext("Seus dados foram alterados pela empresa neste momento. Confira e salve de novo."),
+                  "danger")
+        else:
+            flash(gettext("Preferências salvas."), "success")
+        return redirect(url_for("portal.profile"))
+    if sent == "password" and password.validate():
+        try:
+            portal_accounts.change_password(db.session, customer, password.current.data, password.password.data,
+                                            password.confirm.data)
+        except DomainError as error:
+            db.session.rollback()
+            getattr(password, error.field if error.field in PASSWORD_FIELDS else "current").errors.append(
+                error.message)
+            if isinstance(error, accounts.TooManyAttempts):
+                status, headers = error.status, {"Retry-After": str(error.retry_after)}
+        else:
+            _sign_out()
+            flash(gettext("Senha alterada. Entre de novo com a nova senha."), "success")
+            return redirect(url_for("portal.login"))
+    for field in PASSWORD_FIELDS:  # a password typed is never sent back
+        getattr(password, field).data = ""
+    phone = notifications.mobile_phone(db.session, customer)
+    return page("portal/profile.html", status, headers, customer=customer, preferences_form=preferences,
+                password_form=password, email=portal_accounts.access_email(customer),
+                phone=phone.removeprefix("+55") if phone else None, title=gettext("Meus dados"))
 
 
 # ---------------------------------------------------------------- errors

@@ -99,6 +99,12 @@ def purpose_for(customer: Customer) -> str:
     return FIRST_ACCESS if customer.portal_user is None else RESET
 
 
+def check_confirmation(password: str, confirmation: Optional[str]) -> None:
+    """Refuse a new password typed differently in its second field (None: there was no second field)."""
+    if confirmation is not None and confirmation != password:
+        raise ValidationError(str(_l("As senhas não conferem: digite a mesma senha nos dois campos.")), "confirm")
+
+
 # ---------------------------------------------------------------- links
 
 
@@ -164,8 +170,7 @@ def use_link(session: Session, secret: Any, purpose: str, password: str, confirm
     """
     token = check_link(session, secret, purpose)
     customer = token.customer
-    if confirmation is not None and confirmation != password:
-        raise ValidationError(str(_l("As senhas não conferem: digite a mesma senha nos dois campos.")), "confirm")
+    check_confirmation(password, confirmation)
     accounts.check_password(password, personal_words(customer))
     claimed = session.execute(update(PortalToken).where(PortalToken.id == token.id, PortalToken.used_at.is_(None))
                               .values(used_at=now())).rowcount
@@ -199,8 +204,8 @@ def _names(customer: Customer) -> tuple[str, str]:
 def set_portal_password(session: Session, customer: Customer, password: str) -> Any:
     """Give a customer a portal password (the policy applies); their Assinante user is created when missing.
 
-    Used by the first-access and new-password links, and by seed-demo for the demo customer. Every other session
-    of the user ends. Commits.
+    Used by the first-access and new-password links, the customer's own change (Meus dados) and by seed-demo for
+    the demo customer. Every other session of the user ends. Commits.
     """
     from app.extensions import appbuilder
 
@@ -223,6 +228,20 @@ def set_portal_password(session: Session, customer: Customer, password: str) -> 
     customer.portal_user = user
     session.commit()
     return user
+
+
+def change_password(session: Session, customer: Customer, current: str, password: str,
+                    confirmation: Optional[str] = None) -> Any:
+    """The logged-in customer changes their own password: the current one first (counted and locked like a login),
+    then the confirmation and the policy. Every session of the user ends; the caller logs the customer out. Commits.
+    """
+    from app.extensions import appbuilder
+
+    user = customer.portal_user
+    if user is None or appbuilder.sm.auth_user_db(user.username, current or "") is None:
+        raise ValidationError(str(_l("Senha atual incorreta.")), "current")
+    check_confirmation(password, confirmation)
+    return set_portal_password(session, customer, password)
 
 
 def shared_emails(session: Session, customer: Customer) -> list[str]:
