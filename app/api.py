@@ -413,11 +413,12 @@ class CustomerApi(ScopedApi):
     resource_name = "customer"
     datamodel = Interface(Customer)
     list_columns = ["id", "person_type", "name", "trade_name", "document", "group.id", "active"]
-    show_columns = list_columns + ["version", "state_registration", "birth_date", "notes", "created_at",
+    show_columns = list_columns + ["version", "state_registration", "birth_date", "notes", "accepts_email",
+                                   "accepts_sms", "created_at",
                                    "phones.number", "phones.kind", "phones.is_primary", "phones.contact_name",
                                    "emails.email", "emails.is_primary", "contracts.id"]
     add_columns = edit_columns = ["person_type", "name", "trade_name", "document", "state_registration",
-                                  "birth_date", "group", "notes", "active"]
+                                  "birth_date", "group", "notes", "accepts_email", "accepts_sms", "active"]
     nested_columns = ("phones", "emails")  # written as lists of objects, not of ids (app.api_contract)
     search_columns = ["name", "document", "person_type", "active"]
     contacts_schema = CustomerContactsSchema()

@@ -197,3 +197,19 @@ def test_a_word_where_a_record_id_goes_is_not_found(app, api, users):
         assert response.status_code == 404, (url, response.status_code)
     assert client.get("/api/v1/ticket/mass_edit").status_code == 405
     assert client.post("/api/v1/ticket/1").status_code == 405
+
+
+def test_the_erp_reads_and_writes_the_customers_message_preferences(app, api, users):
+    """Opt-outs (R25) travel with the customer: an ERP that records "no SMS" sets it, and it is respected."""
+    client = api("atendente")
+    created = client.post("/api/v1/customer/", json=erp_customer(accepts_sms=False))
+    assert created.status_code == 201, created.json
+    shown = client.get(f"/api/v1/customer/{created.json['id']}").json["result"]
+    assert (shown["accepts_email"], shown["accepts_sms"]) == (True, False), "the e-mail default is to accept"
+    changed = client.put(f"/api/v1/customer/{created.json['id']}", json={"accepts_email": False, "version": 1})
+    assert changed.status_code == 200, changed.json
+    with session(app) as s:
+        customer = s.get(Customer, created.json["id"])
+        assert (customer.accepts_email, customer.accepts_sms) == (False, False)
+    wrong = client.put(f"/api/v1/customer/{created.json['id']}", json={"accepts_email": "talvez", "version": 2})
+    assert wrong.status_code in (400, 422) and "accepts_email" in str(wrong.json)
