@@ -215,13 +215,19 @@ def test_no_open_redirect_after_login(portal, world, target):
     assert "evil" not in location and "/ticketview" not in location
 
 
-def test_logout_ends_the_session_everywhere(app, portal, world):
-    visitor = _maria(portal)
+def _same_session_elsewhere(app, visitor):
+    """Another browser holding a copy of the visitor's session cookie."""
     copy = app.test_client()
     with visitor.client.session_transaction() as stored:
         saved = dict(stored)
     with copy.session_transaction() as other:
         other.update(saved)
+    return copy
+
+
+def test_logout_ends_the_session_everywhere(app, portal, world):
+    visitor = _maria(portal)
+    copy = _same_session_elsewhere(app, visitor)
     assert copy.get("/central/atendimentos").status_code == 200
     response = visitor.post("/central/sair")
     assert response.status_code == 302 and response.headers["Location"].endswith("/central/entrar")
@@ -805,11 +811,7 @@ def test_a_refused_password_change_changes_nothing(app, portal, world, current, 
 
 def test_a_password_change_ends_the_sessions_and_the_new_password_logs_in(app, portal, world):
     visitor = _maria(portal)
-    copy = app.test_client()
-    with visitor.client.session_transaction() as stored:
-        saved = dict(stored)
-    with copy.session_transaction() as other:
-        other.update(saved)
+    copy = _same_session_elsewhere(app, visitor)
     done = _change(visitor, PASSWORD, STRONG)
     assert done.status_code == 302 and done.headers["Location"].endswith("/central/entrar")
     page = visitor.get("/central/entrar").get_data(as_text=True)
