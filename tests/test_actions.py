@@ -353,7 +353,7 @@ def test_grouped_history_on_both_tickets_after_finalize(app, login, users):
     def resolutions(pk: int) -> list[str]:
         with session(app) as s:
             return [r[0] for r in s.execute(sa.text(
-                "SELECT new_value FROM ticket_event WHERE ticket_id = :t AND field = 'status'"), {"t": pk})]
+                "SELECT new_value FROM ticket_event WHERE ticket_id = :t AND field = 'status' ORDER BY id"), {"t": pk})]
 
     before = {pk: resolutions(pk) for pk in (t["first"], t["draft"])}
     act("form", login, None, t["first"], "finalize", closing_description="Poste religado")
