@@ -1,6 +1,7 @@
 """Base class of Atende's REST APIs: broken rules answer 4xx with a pt-BR message, never 500."""
 from __future__ import annotations
 
+import threading
 from typing import Any, Callable
 
 from flask import Response, g, request
@@ -131,8 +132,13 @@ class AtendeApi(DomainHooks, ModelRestApi):
             refusal = database_error(error)
             return self.response(refusal.status, message=refusal.message, field=refusal.field)
 
+    # marshmallow-sqlalchemy keeps the instance being loaded on the schema, which every request shares: in a threaded
+    # server two writes at once would mix their records, so one process loads and saves one record at a time
+    _schema_lock = threading.RLock()
+
     def post_headless(self) -> Any:
-        return self._answer(super().post_headless)
+        with self._schema_lock:
+            return self._answer(super().post_headless)
 
     def put_headless(self, pk: Any) -> Any:
         def handler() -> Any:
@@ -142,7 +148,7 @@ class AtendeApi(DomainHooks, ModelRestApi):
                 # per request: the API object is shared by all requests
                 g.atende_expected_version = required_version(request.headers.get("If-Match"), named)
             # the schema loads related rows while it fills the item: no autoflush of half-applied changes
-            with db.session.no_autoflush:
+            with self._schema_lock, db.session.no_autoflush:
                 response = super(AtendeApi, self).put_headless(pk)
             return self._with_etag(response, pk)
 
